@@ -1,0 +1,446 @@
+"""JSON-LD for Chopmark: pinned contexts, safe-mode expansion and RDFC-1.0 canonical N-Quads.
+
+* :class:`DocumentLoader` serves the contexts pinned in ``chopmark/contexts/`` (checked against their
+  SHA-256) and documents registered explicitly, and refuses everything else: nothing is ever fetched (VC Data
+  Model 2.0 §4.3 / JSON-LD Best Practices "cache contexts"; Data Integrity 1.0 §2.4.1 "Context Injection").
+* :func:`expand` is JSON-LD 1.1 Expansion (JSON-LD 1.1 API §4.1) in *safe mode* (Data Integrity 1.0 §4.2,
+  "Safe mode"): a property or type that does not expand to an absolute IRI, or a relative ``@id``, is an
+  error instead of being dropped silently.
+* :func:`canonize` is Deserialize JSON-LD to RDF (JSON-LD 1.1 API §6.1, no base IRI, no generalized RDF)
+  followed by RDFC-1.0 (``chopmark.rdfc``) with a work budget.
+
+pyld does the JSON-LD work. It is never given its default (network) document loader, its global context cache
+is never used (each loader owns a pyld ``ContextResolver`` cache) and ``base`` is always None: pyld would
+otherwise resolve relative IRIs against ``http://example.org/base/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import json
+import re
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from frozendict import frozendict
+from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
+from pyld.jsonld import JsonLdError, JsonLdProcessor
+
+from chopmark import jcs, rdfc
+from chopmark.errors import (
+    ChopmarkError,
+    ParsingError,
+    UndefinedTermError,
+    UnknownContextError,
+    UsageError,
+)
+from chopmark.rdfc import DEFAULT_BUDGET, canonize_nquads, issued_identifiers
+
+__all__ = ["DEFAULT_BUDGET", "DocumentLoader", "canonize", "canonize_nquads", "clear_caches", "expand",
+           "issued_identifiers"]
+
+_CONTEXTS = Path(__file__).resolve().parent / "contexts"
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S*")
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_RDF_LANGSTRING = rdfc.RDF_LANGSTRING
+_RESULT_CACHE_SIZE = 256
+_CONTEXT_CACHE_SIZE = 512
+_IRI_MEMO_SIZE = 8192
+
+
+class _Lru:
+    """A small bounded LRU mapping (``get`` / item assignment), used for per-loader caches."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._maxsize = maxsize
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        """Return the value for ``key`` (marking it recently used), or ``default``."""
+        try:
+            self._data.move_to_end(key)
+        except KeyError:
+            return default
+        return self._data[key]
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        if len(self._data) > self._maxsize:
+            self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._data.clear()
+
+
+# --- pinned contexts --------------------------------------------------------------------------------------
+
+@functools.cache
+def _pin_index() -> Mapping[str, Mapping[str, str]]:
+    """The shipped ``contexts/index.json``: URL → {"file", "sha256", "source"}."""
+    index: dict[str, dict[str, str]] = json.loads((_CONTEXTS / "index.json").read_text(encoding="utf-8"))
+    return index
+
+
+@functools.cache
+def _pinned_document(url: str) -> Any:
+    """Read a pinned context, check its SHA-256 against the pin and parse it (once per process)."""
+    pin = _pin_index()[url]
+    data = (_CONTEXTS / pin["file"]).read_bytes()
+    if hashlib.sha256(data).hexdigest() != pin["sha256"]:
+        raise UnknownContextError(f"pinned context {url} does not match its SHA-256 pin",
+                                  code="CONTEXT_INTEGRITY")
+    return json.loads(data)
+
+
+class DocumentLoader:
+    """A pyld document loader serving only the pinned contexts and explicitly registered documents.
+
+    Calling it with a URL returns a pyld RemoteDocument; any other URL raises :class:`UnknownContextError`.
+    Loaders are immutable: :meth:`with_documents` returns a new one. Each loader owns its caches (processed
+    contexts, canonical results), so one loader's documents never leak into another's results.
+    """
+
+    def __init__(self, documents: Mapping[str, Any] | None = None, *, _token: object = None) -> None:
+        if _token is not _TOKEN:
+            raise UsageError("use DocumentLoader.pinned() or loader.with_documents(...) to make a loader")
+        self._documents: Mapping[str, Any] = dict(documents or {})
+        self._urls = frozenset(_pin_index()) | frozenset(self._documents)
+        self._lock = threading.RLock()
+        self._contexts = _Lru(_CONTEXT_CACHE_SIZE)  # pyld ContextResolver cache: URL/JCS → tag → context
+        self._processed = _Lru(_CONTEXT_CACHE_SIZE)  # _Processor._process_context memo
+        self._results = _Lru(_RESULT_CACHE_SIZE)  # (options, document serialization) → canonical N-Quads
+        iris: dict[tuple[Any, ...], Any] = {}  # _Processor._expand_iri memo, shared by both modes
+        self._processors = {mode: _Processor(self._processed, iris, safe=mode) for mode in (True, False)}
+        _LOADERS.add(self)
+
+    @classmethod
+    def pinned(cls) -> DocumentLoader:
+        """Return the shared loader of the pinned contexts only (immutable, created once)."""
+        return _pinned_loader()
+
+    def with_documents(self, extra: Mapping[str, Mapping[str, Any]]) -> DocumentLoader:
+        """Return a NEW loader that also serves ``extra`` (URL → JSON object); this loader is unchanged."""
+        documents = dict(self._documents)
+        for url, document in extra.items():
+            if not isinstance(url, str) or not isinstance(document, Mapping):
+                raise UsageError("with_documents expects a mapping of URL strings to JSON objects")
+            if url in _pin_index():
+                raise UsageError(f"{url} is a pinned context and cannot be replaced")
+            documents[url] = jcs.to_plain(document)
+        return DocumentLoader(documents, _token=_TOKEN)
+
+    def urls(self) -> frozenset[str]:
+        """Return every URL this loader serves."""
+        return self._urls
+
+    def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Return the pyld RemoteDocument for ``url``; raise UnknownContextError for any other URL."""
+        if url in self._documents:
+            document = self._documents[url]
+        elif url in _pin_index():
+            document = _pinned_document(url)
+        else:
+            raise UnknownContextError(f"JSON-LD context or document {url!r} is not pinned nor registered",
+                                      url=str(url))
+        # pyld may modify what it receives (context URL resolution, @import): hand out a copy. Thanks to the
+        # "static" tag pyld keeps the resolved context in this loader's cache, so this runs once per URL.
+        return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(document),
+                "contentType": "application/ld+json", "tag": "static"}
+
+    def _options(self) -> dict[str, Any]:
+        """pyld options for one operation with this loader (never pyld's defaults)."""
+        return {"documentLoader": self, "contextResolver": ContextResolver(self._contexts, self),
+                "base": None, "processingMode": "json-ld-1.1", "produceGeneralizedRdf": False,
+                "extractAllScripts": False, "isFrame": False, "keepFreeFloatingNodes": False}
+
+
+_TOKEN = object()
+_LOADERS: weakref.WeakSet[DocumentLoader] = weakref.WeakSet()
+
+
+def clear_caches() -> None:
+    """Forget the canonical results memoised by every loader (processed contexts stay cached).
+
+    Only for measurements: the caches hold pure results, so clearing them never changes an answer.
+    """
+    for loader in list(_LOADERS):
+        with loader._lock:
+            loader._results.clear()
+
+
+@functools.cache
+def _pinned_loader() -> DocumentLoader:
+    """The module-level default loader (see :meth:`DocumentLoader.pinned`)."""
+    return DocumentLoader(_token=_TOKEN)
+
+
+# --- pyld processor ---------------------------------------------------------------------------------------
+
+def _raise_dropped(expanded_property: Any) -> None:
+    """pyld ``on_property_dropped`` handler of safe mode (Data Integrity 1.0 §4.2): refuse, never drop."""
+    if expanded_property is None:
+        raise UndefinedTermError("a property is mapped to null or looks like an unknown keyword")
+    raise UndefinedTermError(f"term {expanded_property!r} is not defined by the active context",
+                             term=str(expanded_property))
+
+
+def _ignore_dropped(expanded_property: Any) -> None:
+    """pyld ``on_property_dropped`` handler outside safe mode: drop silently (JSON-LD 1.1 API §4.1)."""
+
+
+class _Processor(JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor with a per-loader memo of processed contexts, and RDF conversion of expanded input."""
+
+    def __init__(self, memo: _Lru, iris: dict[tuple[Any, ...], Any], *, safe: bool) -> None:
+        super().__init__(on_property_dropped=_raise_dropped if safe else _ignore_dropped)
+        self._memo = memo
+        self._iris = iris
+
+    def _expand_iri(self, active_ctx: Any, value: Any, base: Any = None, vocab: bool = False,
+                    local_ctx: Any = None, defined: Any = None) -> Any:
+        """JSON-LD 1.1 API §4.4 IRI Expansion, memoized for processed (frozen, immutable) active contexts.
+
+        Outside context processing (no ``local_ctx``/``defined``) the result depends only on the active
+        context, identified by its unique ``_uuid``, and on the arguments.
+        """
+        if (local_ctx is not None or defined is not None or type(active_ctx) is not frozendict
+                or type(value) is not str or (base is not None and type(base) is not str)):
+            return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        key = (active_ctx.get("_uuid"), value, base, vocab)
+        try:
+            return self._iris[key]
+        except KeyError:
+            pass
+        result = super()._expand_iri(active_ctx, value, base, vocab)
+        if key[0] is not None:
+            if len(self._iris) >= _IRI_MEMO_SIZE:
+                self._iris.clear()
+            self._iris[key] = result
+        return result
+
+    def _process_context(self, active_ctx: Any, local_ctx: Any, options: Any,
+                         override_protected: bool = False, propagate: bool = True,
+                         validate_scoped: bool = True, cycles: Any = None) -> Any:
+        """JSON-LD 1.1 API §4.1 Context Processing, memoized for scoped contexts.
+
+        pyld caches processed remote contexts, but not type-scoped ones (``propagate`` false, as in every
+        ``@type``-scoped context of the VC contexts): it clones the active context, gives it a fresh id and
+        processes the scoped context again on each use. Processed contexts are immutable and identified by
+        ``_uuid``; a scoped context (from a term definition) by identity, keeping a reference to it so that
+        the identity stays valid. Other contexts (the document's own) are left to pyld's caches.
+        """
+        uuid = active_ctx.get("_uuid")
+        scoped = not propagate or override_protected or isinstance(local_ctx, str)
+        if cycles is not None or not validate_scoped or uuid is None or not scoped:
+            return super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                             validate_scoped, cycles)
+        ctx_key = local_ctx if isinstance(local_ctx, str) else id(local_ctx)
+        key = (uuid, ctx_key, override_protected, propagate)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is local_ctx:
+            return hit[1]
+        result = super()._process_context(active_ctx, local_ctx, options, override_protected, propagate,
+                                          validate_scoped, cycles)
+        self._memo[key] = (local_ctx, result)
+        return result
+
+    def to_dataset(self, expanded: list[Any], options: dict[str, Any]) -> Any:
+        """JSON-LD 1.1 API §6.1 Deserialize JSON-LD to RDF from expanded input (pyld's ``to_rdf`` after its
+        expansion): Node Map Generation (§7.2), then one RDF graph per absolute or blank graph name."""
+        issuer = IdentifierIssuer("_:b")
+        node_map: dict[str, Any] = {"@default": {}}
+        self._create_node_map(expanded, node_map, "@default", issuer)
+        # pyld's List to RDF (§8.5) keeps a triple whose object is a relative IRI (None); step 5.3 drops it
+        return {name: [t for t in self._graph_to_rdf(graph, issuer, options) if t["object"] is not None]
+                for name, graph in node_map.items() if name == "@default" or _is_node_id(name)}
+
+    def _graph_to_rdf(self, graph: dict[str, Any], issuer: Any, options: Any) -> list[dict[str, Any]]:
+        """§8.1 Deserialize JSON-LD to RDF step 1: the triples of one graph of the node map. pyld's version
+        sorts nodes and properties, which canonicalization makes useless; relative IRIs and blank node
+        predicates (no generalized RDF) are skipped as §8.1 steps 1.3.1 and 1.3.2.3 say."""
+        triples: list[dict[str, Any]] = []
+        for node_id, node in graph.items():
+            if not _is_node_id(node_id):
+                continue
+            subject = {"type": "blank node" if node_id.startswith("_:") else "IRI", "value": node_id}
+            for prop, items in node.items():
+                if prop == "@type":
+                    prop = _RDF_TYPE
+                elif prop.startswith("@") or prop.startswith("_:") or not _ABSOLUTE_IRI.fullmatch(prop):
+                    continue
+                predicate = {"type": "IRI", "value": prop}
+                for item in items:
+                    obj = self._object_to_rdf(item, issuer, triples, options)
+                    if obj is not None:
+                        triples.append({"subject": subject, "predicate": predicate, "object": obj})
+        return triples
+
+    def _object_to_rdf(self, item: Any, issuer: Any, triples: list[dict[str, Any]], options: Any) -> Any:
+        """§8.6 Object to RDF Conversion; node references and string literals here, the rest in pyld.
+
+        Strings keep their lexical form whatever the datatype (§8.6 step 10 converts only *numbers* to the
+        canonical xsd:double form; pyld also rewrites a string typed xsd:double, jsonld.js does not).
+        """
+        if isinstance(item, str):  # the @type values of a node: IRIs or blank node identifiers
+            item = {"@id": item}
+        if "@id" in item and "@value" not in item:
+            node_id = item["@id"]
+            if node_id.startswith("_:"):
+                return {"type": "blank node", "value": node_id}
+            return {"type": "IRI", "value": node_id} if _ABSOLUTE_IRI.fullmatch(node_id) else None
+        value = item.get("@value")
+        if not isinstance(value, str) or "@direction" in item or item.get("@type") == "@json":
+            return super()._object_to_rdf(item, issuer, triples, options)
+        if "@language" in item:
+            language = item["@language"]
+            return {"type": "literal", "value": value, "datatype": _RDF_LANGSTRING, "language": language}
+        return {"type": "literal", "value": value, "datatype": item.get("@type") or rdfc.XSD_STRING}
+
+
+def _is_node_id(value: str) -> bool:
+    """True for a blank node identifier or an absolute IRI (what RDF can name)."""
+    return value.startswith("_:") or _ABSOLUTE_IRI.fullmatch(value) is not None
+
+
+# --- input handling ---------------------------------------------------------------------------------------
+
+class _Owned(dict[str, Any]):
+    """A private JSON object copy: pyld's ``expand`` deep-copies its input, which for this copy is wasted."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Owned:
+        return self
+
+
+def _owned(document: Any) -> _Owned:
+    """A private plain copy of a JSON-LD document (a JSON object); refuse anything else."""
+    if not isinstance(document, Mapping):
+        raise ParsingError("a JSON-LD document must be a JSON object")
+    return _Owned(jcs.to_plain(document))
+
+
+def _reraise(error: Exception) -> NoReturn:
+    """Raise a pyld failure as our error: the ChopmarkError that caused it (pyld wraps loader and handler
+    exceptions in JsonLdError; walk ``__cause__``/``__context__``), else a ParsingError with pyld's messages."""
+    messages = []
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ChopmarkError):
+            raise cause.with_traceback(None) from None
+        if isinstance(cause, JsonLdError):
+            messages.append(f"{cause.args[0] if cause.args else ''} ({cause.code or cause.type})")
+        else:
+            messages.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__ or cause.__context__
+    raise ParsingError("invalid JSON-LD: " + " <- ".join(messages), code="INVALID_JSON_LD") from error
+
+
+_PYLD_ERRORS = (JsonLdError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
+
+
+# --- safe mode ----------------------------------------------------------------------------------------------
+
+def _check_reference(value: Any) -> None:
+    """A node identifier must be an absolute IRI or a blank node identifier (no base IRI is ever applied)."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and not (item.startswith("_:") or _ABSOLUTE_IRI.fullmatch(item)):
+            raise ParsingError(f"relative IRI reference {item!r} (no base IRI is used)",
+                               code="RELATIVE_IRI_REFERENCE")
+
+
+def _check_safe(value: Any) -> None:
+    """Safe mode over expanded JSON-LD: every property and type is an absolute IRI, every ``@id`` too.
+
+    pyld reports dropped properties through ``on_property_dropped``, but keeps undefined ``@type`` values and
+    relative ``@id`` values as relative IRIs which Deserialize JSON-LD to RDF later drops without a word.
+    """
+    if isinstance(value, list):
+        for item in value:
+            _check_safe(item)
+        return
+    if not isinstance(value, dict) or "@value" in value:
+        return  # scalars, and value objects (pyld already requires an absolute datatype IRI)
+    for key, item in value.items():
+        if key == "@id":
+            _check_reference(item)
+        elif key == "@type":
+            for type_ in item if isinstance(item, list) else [item]:
+                if isinstance(type_, str) and not (type_.startswith("_:") or _ABSOLUTE_IRI.fullmatch(type_)):
+                    raise UndefinedTermError(f"type {type_!r} is not defined by the active context",
+                                             term=type_)
+        elif key.startswith("@"):
+            if key not in ("@index", "@language", "@direction"):
+                _check_safe(item)
+        elif key.startswith("_:") or not _ABSOLUTE_IRI.fullmatch(key):
+            raise UndefinedTermError(f"property {key!r} does not expand to an absolute IRI", term=key)
+        else:
+            _check_safe(item)
+
+
+# --- public API ---------------------------------------------------------------------------------------------
+
+def _expand_owned(document: _Owned, loader: DocumentLoader, safe: bool, options: dict[str, Any]) -> list[Any]:
+    """Expand a private copy of a document with the loader's processor (caller holds the loader's lock)."""
+    expanded: list[Any] = loader._processors[safe].expand(document, options)
+    if safe:
+        _check_safe(expanded)
+    return expanded
+
+
+def expand(document: Mapping[str, Any], loader: DocumentLoader, *, safe: bool = True) -> list[Any]:
+    """JSON-LD 1.1 Expansion of ``document`` with contexts from ``loader`` only.
+
+    In safe mode (the default) an undefined property or type raises :class:`UndefinedTermError` and a
+    relative ``@id`` raises :class:`ParsingError`. An unknown context URL raises :class:`UnknownContextError`;
+    any other JSON-LD error a :class:`ParsingError` carrying pyld's message.
+    """
+    owned = _owned(document)
+    with loader._lock:
+        try:
+            return _expand_owned(owned, loader, safe, loader._options())
+        except _PYLD_ERRORS as error:
+            _reraise(error)
+
+
+def canonize(document: Mapping[str, Any], loader: DocumentLoader, *, safe: bool = True,
+             budget: int = DEFAULT_BUDGET, hash_algorithm: str = "sha256") -> str:
+    """Return the RDFC-1.0 canonical N-Quads of a JSON-LD document (each line ends with "\\n").
+
+    JSON-LD → RDF uses no base IRI and no generalized RDF; canonicalization is RDFC-1.0 with
+    ``hash_algorithm`` (SHA-256; ecdsa-rdfc-2019 with P-384 uses SHA-384) and at most ``budget`` calls of
+    Hash N-Degree Quads (else :class:`CanonicalizationError`). Other errors as in :func:`expand`. The result
+    is a pure function of (document, loader, options), so each loader keeps a bounded cache of recent results.
+    """
+    plain = _owned(document)
+    # Cache key: the options and an injective serialization of the checked plain JSON (sorted keys, exact
+    # numbers); the cache lives in the (immutable) loader, so the loader is part of the key.
+    key = (safe, budget, hash_algorithm, json.dumps(plain, sort_keys=True, separators=(",", ":"),
+                                                    ensure_ascii=False))
+    with loader._lock:
+        cached: str | None = loader._results.get(key)
+        if cached is not None:
+            return cached
+        options = loader._options()
+        try:
+            expanded = _expand_owned(plain, loader, safe, options)
+            dataset = loader._processors[safe].to_dataset(expanded, options)
+        except _PYLD_ERRORS as error:
+            _reraise(error)
+    quads = rdfc.quads_from_dataset(dataset)
+    nquads = rdfc.canonicalize_quads(quads, budget=budget, hash_algorithm=hash_algorithm)[0]
+    with loader._lock:
+        loader._results[key] = nquads
+    return nquads

@@ -1,0 +1,82 @@
+"""JSON-LD validation of credentials and presentations (VC Data Model 2.0 §4.3, §6.3 "JSON-LD" processing).
+
+A document is expanded in safe mode: every term must be defined by its contexts, protected terms must not be
+redefined, and every expanded property and type must be an absolute IRI. Expansion is pure given the document
+and the (immutable) loader, so results are memoised in a bounded LRU keyed by the loader and the document's
+JCS bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from chopmark import jcs, jsonld
+from chopmark.errors import ChopmarkError, ParsingError, UndefinedTermError
+from chopmark.jsonld import DocumentLoader
+
+# RFC 3987 IRI: a scheme, a colon, and no characters outside the IRI grammar (no spaces, no <>"{}|\^`).
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
+_CACHE_SIZE = 4096
+_cache: OrderedDict[tuple[object, bytes], ChopmarkError | None] = OrderedDict()
+
+
+def check_jsonld(document: Any, loader: DocumentLoader) -> None:
+    """Raise a :class:`ParsingError` (or subclass) unless ``document`` expands cleanly in safe mode.
+
+    The ``proof`` member is left out: proofs are checked by the Data Integrity algorithm, which canonicalizes
+    each proof configuration in safe mode with the document's contexts, and a document may carry another
+    party's proof this verifier does not understand (the proof then fails, not the document).
+    """
+    if not isinstance(document, Mapping):
+        raise ParsingError("a JSON-LD document must be a JSON object")
+    if "proof" in document:
+        document = {k: v for k, v in document.items() if k != "proof"}
+    key = (loader, jcs.canonicalize(document))
+    if key in _cache:
+        _cache.move_to_end(key)
+        cached = _cache[key]
+        if cached is not None:
+            raise cached
+        return
+    error = _validate(document, loader)
+    _cache[key] = error
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    if error is not None:
+        raise error
+
+
+def _validate(document: Mapping[str, Any], loader: DocumentLoader) -> ChopmarkError | None:
+    try:
+        expanded = jsonld.expand(document, loader, safe=True)
+        _check_iris(expanded)
+    except ChopmarkError as exc:
+        return exc
+    return None
+
+
+def _check_iris(node: Any) -> None:
+    # Walk the expanded form: every property key and @type value must be an absolute IRI (safe mode).
+    if isinstance(node, list):
+        for item in node:
+            _check_iris(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "@type" and "@value" not in node:
+            for iri in value if isinstance(value, list) else [value]:
+                if not isinstance(iri, str) or not _IRI.match(iri):
+                    raise UndefinedTermError(f"type {iri!r} does not expand to an absolute IRI")
+        elif not key.startswith("@") and not _IRI.match(key):
+            raise UndefinedTermError(f"property {key!r} does not expand to an absolute IRI")
+        if key not in ("@value", "@type", "@id", "@language", "@direction"):
+            _check_iris(value)
+
+
+def clear_cache() -> None:
+    """Forget memoised validations (tests and benchmarks of cold paths use this)."""
+    _cache.clear()
