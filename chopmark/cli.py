@@ -201,7 +201,9 @@ def demo_kernel() -> None:
             proof_value = signed["proof"]["proofValue"]
             table.add_row(suite_name, kt.value, did[:24] + "…", "[green]yes" if result.verified else "[red]no",
                           f"{(t1 - t0) * 1000:.2f}", f"{(t2 - t1) * 1000:.2f}", proof_value[:16] + "…")
-    Console().print(table)
+    console = Console(emoji=False, highlight=False)
+    console.width = max(console.width, 118)
+    console.print(table)
     click.echo("Next: `chopmark keygen`, `chopmark issue --in FILE --key KEYFILE`, `chopmark verify FILE`.")
 
 

@@ -7,6 +7,7 @@ time zone); Data Integrity 1.0 §2.1 requires the same of ``created`` and ``expi
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -28,10 +29,15 @@ def parse_datetime(value: object, *, require_zone: bool = True, name: str = "val
     """Parse an XML Schema dateTime(Stamp) into an aware ``datetime``.
 
     Raises :class:`MalformedValueError` when ``value`` is not a string in the lexical space, or has no zone
-    while ``require_zone`` is set.
+    while ``require_zone`` is set. Parsing is pure and results are immutable, so successes are memoised.
     """
     if not isinstance(value, str):
         raise MalformedValueError(f"{name} must be an XML Schema dateTime string", pointer=name)
+    return _parse_cached(value, require_zone, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(value: str, require_zone: bool, name: str) -> datetime:
     m = _DATETIME.match(value)
     if m is None:
         raise MalformedValueError(f"{name} {value!r} is not an XML Schema dateTimeStamp", pointer=name)

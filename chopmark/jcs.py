@@ -126,12 +126,54 @@ def _serialize_object(value: Mapping[Any, Any], out: list[str], depth: int) -> N
     out.append("}")
 
 
+# Characters for which code-point order differs from UTF-16 order (astral), or which are not I-JSON (lone
+# surrogates): their presence sends a document down the general path.
+_NOT_FAST = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
+_SAFE_INT = 2**53
+
+
+def _fast_path_ok(value: Any) -> bool:
+    """True when ``value`` holds only dict/list/str/bool/None and integers a double holds exactly.
+
+    For such values Python's ``json.dumps(sort_keys=True, ensure_ascii=False)`` with compact separators
+    produces exactly the RFC 8785 form: the same string escapes (§3.2.2.2: short forms for \b \t \n \f \r,
+    lowercase \\u00xx for other controls), integers print alike (§3.2.2.3), and without astral characters
+    code-point order equals UTF-16 order (§3.2.3). Floats and anything else take the general path.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key, member in item.items():
+                if type(key) is not str:
+                    return False
+                stack.append(member)
+        elif kind is list:
+            stack.extend(item)
+        elif kind is int:
+            if not -_SAFE_INT <= item <= _SAFE_INT:
+                return False
+        elif kind is not str and kind is not bool and item is not None:
+            return False
+    return True
+
+
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of a JSON value (dict/list/tuple/str/int/float/bool/None).
 
     Raises :class:`JsonError` for NaN/Infinity, integers a double cannot hold exactly, non-string member
     names, lone surrogates and anything that is not JSON.
     """
+    if _fast_path_ok(value):
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        if not _NOT_FAST.search(text):
+            return text.encode("utf-8")
+    return canonicalize_general(value)
+
+
+def canonicalize_general(value: Any) -> bytes:
+    """RFC 8785 by the general serializer (every JSON value); :func:`canonicalize` uses it off the fast path."""
     out: list[str] = []
     _serialize(value, out, 0)
     try:

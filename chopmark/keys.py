@@ -10,6 +10,7 @@ deterministic (RFC 6979), so nothing here reads a clock or an entropy source.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -172,16 +173,13 @@ class PublicKey:
 
     @classmethod
     def from_multibase(cls, text: str) -> PublicKey:
-        """Decode ``publicKeyMultibase`` (CID §2.2.2), checking the header, the length and the curve."""
-        codec, raw = _decode_multikey_value(text, "publicKeyMultibase")
-        key_type = PUBLIC_CODECS.get(codec)
-        if key_type is None:
-            name = multibase.CODEC_NAMES.get(codec, hex(codec))
-            raise KeyFormatError(f"unsupported public key multicodec {name}")
-        if len(raw) != _SPECS[key_type].public_len:
-            raise KeyFormatError(f"a {key_type.value} Multikey holds {_SPECS[key_type].public_len} bytes, "
-                                 f"not {len(raw)}")
-        return cls(key_type, raw)
+        """Decode ``publicKeyMultibase`` (CID §2.2.2), checking the header, the length and the curve.
+
+        Keys are immutable and decoding is pure, so results are memoised (the Ed25519 curve check is costly).
+        """
+        if not isinstance(text, str):
+            raise KeyFormatError("publicKeyMultibase must be a string")
+        return _public_from_multibase(text)
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any], *, allow_private: bool = False) -> PublicKey:
@@ -431,3 +429,19 @@ def load_key_file(doc: Mapping[str, Any]) -> tuple[KeyPair, str | None, str | No
     if controller is not None and not isinstance(controller, str):
         raise KeyFormatError("key file 'controller' must be a string")
     return pair, ident, controller
+
+
+def _decode_public_multibase(text: str) -> PublicKey:
+    """Decode ``publicKeyMultibase`` (CID §2.2.2), checking the header, the length and the curve."""
+    codec, raw = _decode_multikey_value(text, "publicKeyMultibase")
+    key_type = PUBLIC_CODECS.get(codec)
+    if key_type is None:
+        name = multibase.CODEC_NAMES.get(codec, hex(codec))
+        raise KeyFormatError(f"unsupported public key multicodec {name}")
+    if len(raw) != _SPECS[key_type].public_len:
+        raise KeyFormatError(f"a {key_type.value} Multikey holds {_SPECS[key_type].public_len} bytes, "
+                             f"not {len(raw)}")
+    return PublicKey(key_type, raw)
+
+
+_public_from_multibase = functools.lru_cache(maxsize=4096)(_decode_public_multibase)

@@ -133,11 +133,25 @@ def b58encode(data: bytes) -> str:
     return _bignum_encode(bytes(data), B58_BTC)
 
 
+_B58_VALUES = {ch: index for index, ch in enumerate(B58_BTC)}
+
+
 def b58decode(text: str) -> bytes:
     """Decode base58 (bitcoin alphabet) without multibase prefix; bad characters raise MalformedValueError."""
     if not isinstance(text, str):
         raise MalformedValueError("base58 input must be a string")
-    return _bignum_decode(text, B58_BTC)
+    if len(text) > MAX_BIGNUM_CHARS:
+        raise MalformedValueError(f"encoded value longer than {MAX_BIGNUM_CHARS} characters")
+    # the hot path of every proofValue and Multikey: a dict lookup per character
+    zeros = len(text) - len(text.lstrip("1"))
+    num = 0
+    try:
+        for ch in text[zeros:]:
+            num = num * 58 + _B58_VALUES[ch]
+    except KeyError as exc:
+        raise MalformedValueError(f"invalid character {exc.args[0]!r} for base58btc") from None
+    body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
+    return b"\0" * zeros + body
 
 
 # --- RFC 4648 family ----------------------------------------------------------------------------------------

@@ -2,25 +2,26 @@
 
 A document is expanded in safe mode: every term must be defined by its contexts, protected terms must not be
 redefined, and every expanded property and type must be an absolute IRI. Expansion is pure given the document
-and the (immutable) loader, so results are memoised in a bounded LRU keyed by the loader and the document's
-JCS bytes.
+and the (immutable) loader, so results are memoised in a bounded LRU keyed by the loader and a sorted-keys
+JSON dump of the document.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from chopmark import jcs, jsonld
-from chopmark.errors import ChopmarkError, ParsingError, UndefinedTermError
+from chopmark import jsonld
+from chopmark.errors import ChopmarkError, JsonError, ParsingError, UndefinedTermError
 from chopmark.jsonld import DocumentLoader
 
 # RFC 3987 IRI: a scheme, a colon, and no characters outside the IRI grammar (no spaces, no <>"{}|\^`).
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
 _CACHE_SIZE = 4096
-_cache: OrderedDict[tuple[object, bytes], ChopmarkError | None] = OrderedDict()
+_cache: OrderedDict[tuple[object, str], ChopmarkError | None] = OrderedDict()
 
 
 def check_jsonld(document: Any, loader: DocumentLoader) -> None:
@@ -34,7 +35,7 @@ def check_jsonld(document: Any, loader: DocumentLoader) -> None:
         raise ParsingError("a JSON-LD document must be a JSON object")
     if "proof" in document:
         document = {k: v for k, v in document.items() if k != "proof"}
-    key = (loader, jcs.canonicalize(document))
+    key = (loader, _cache_key(document))
     if key in _cache:
         _cache.move_to_end(key)
         cached = _cache[key]
@@ -47,6 +48,14 @@ def check_jsonld(document: Any, loader: DocumentLoader) -> None:
         _cache.popitem(last=False)
     if error is not None:
         raise error
+
+
+def _cache_key(document: Mapping[str, Any]) -> str:
+    # A sorted-keys dump is injective over JSON values and far cheaper than JCS; NaN and non-JSON refused.
+    try:
+        return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise JsonError(f"not a JSON document: {exc}") from None
 
 
 def _validate(document: Mapping[str, Any], loader: DocumentLoader) -> ChopmarkError | None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chopmark import jcs
 from chopmark.errors import JsonError
 from chopmark.jcs import canonicalize, loads_strict, number_to_string
 
@@ -157,3 +158,22 @@ _JSON = st.recursive(
 def test_canonical_form_is_a_fixed_point(value: Any) -> None:
     once = canonicalize(value)
     assert canonicalize(loads_strict(once)) == once
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text() | st.floats(allow_nan=False,
+                                                                                       allow_infinity=False),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_fast_path_equals_general_serializer(value: object) -> None:
+    try:
+        expected = jcs.canonicalize_general(value)
+    except JsonError:
+        with pytest.raises(JsonError):
+            jcs.canonicalize(value)
+        return
+    assert jcs.canonicalize(value) == expected
