@@ -20,7 +20,7 @@ from typing import Any
 
 from chopmark import jsonld, validation
 from chopmark.credentials import issue, verify_credential
-from chopmark.dids import Resolver, did_key_from_public_key
+from chopmark.dids import Resolver, did_key_signer
 from chopmark.keys import KeyPair
 from chopmark.samples import merchant_credential
 from chopmark.suites import ISSUABLE, SUITES
@@ -47,9 +47,7 @@ def run(iterations: int, warmup: int, cold: bool) -> list[dict[str, Any]]:
     resolver = Resolver()
     for suite in ISSUABLE:
         for key_type in sorted(SUITES[suite].key_types, key=lambda k: k.value):
-            pair = KeyPair.generate(key_type, os.urandom)
-            did = did_key_from_public_key(pair.public_key)
-            signer = pair.signer(f"{did}#{pair.public_key.multibase()}")
+            did, signer = did_key_signer(KeyPair.generate(key_type, os.urandom))
             unsigned = merchant_credential(issuer=did)
 
             def do_issue(s: str = suite, sg: Any = signer, u: Any = unsigned) -> Any:

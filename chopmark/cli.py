@@ -22,7 +22,7 @@ from chopmark import jcs
 from chopmark.credentials import issue as issue_credential
 from chopmark.credentials import verify_credential
 from chopmark.dates import format_datetime, parse_datetime
-from chopmark.dids import Resolver, did_key_from_public_key
+from chopmark.dids import Resolver, did_key_from_public_key, did_key_signer
 from chopmark.errors import ChopmarkError
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, load_key_file
@@ -85,9 +85,8 @@ def keygen(key_type: str, seed: str | None) -> None:
             pair = KeyPair.generate(kt, os.urandom)
     except ChopmarkError as exc:
         raise click.BadParameter(exc.detail, param_hint="--seed") from None
-    did = did_key_from_public_key(pair.public_key)
-    vm_id = f"{did}#{pair.public_key.multibase()}"
-    _emit(pair.to_multikey(include_secret=True, id=vm_id, controller=did))
+    did, signer = did_key_signer(pair)
+    _emit(pair.to_multikey(include_secret=True, id=signer.id, controller=did))
 
 
 def _signer_from_keyfile(path: str) -> tuple[KeyPair, str, str]:
@@ -189,9 +188,7 @@ def demo_kernel() -> None:
     resolver = Resolver()
     for suite_name in ISSUABLE:
         for kt in sorted(SUITES[suite_name].key_types, key=lambda k: k.value):
-            pair = KeyPair.generate(kt, os.urandom)
-            did = did_key_from_public_key(pair.public_key)
-            signer = pair.signer(f"{did}#{pair.public_key.multibase()}")
+            did, signer = did_key_signer(KeyPair.generate(kt, os.urandom))
             t0 = time.perf_counter()
             signed = issue_credential(merchant_credential(), signer, suite=suite_name, issuer=did,
                                       created=format_datetime(now))

@@ -22,7 +22,7 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver, ProofOptions, SignerLike, VerifyOptions, add_proof, verify_proofs
 from chopmark.results import CheckResult, VerificationResult
 from chopmark.suites import DEFAULT_ACCEPTED
-from chopmark.validation import check_jsonld
+from chopmark.validation import check_jsonld, data_model_check
 
 #: ``status_checker(entry, credential) -> details``; raises a ChopmarkError when the status is not good.
 StatusChecker = Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]
@@ -83,13 +83,7 @@ def verify_with_policy(credential: Any, resolver: MethodResolver, loader: Docume
                        policy: CredentialPolicy) -> VerificationResult:
     """Verify ``credential`` under ``policy`` (used directly by presentations)."""
     result = VerificationResult(kind="credential")
-    errors = datamodel.check_credential(credential)
-    if not errors:
-        try:
-            check_jsonld(credential, loader)
-        except ChopmarkError as exc:
-            errors = [exc]
-    result.add(CheckResult.failed("dataModel", errors) if errors else CheckResult.ok("dataModel"))
+    result.add(data_model_check(credential, datamodel.check_credential, loader))
     if not isinstance(credential, Mapping):
         return result
     options = VerifyOptions(accepted_suites=policy.accepted_suites, expected_purpose=policy.expected_purpose,

@@ -20,7 +20,7 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver, ProofOptions, SignerLike, VerifyOptions, add_proof, verify_proofs
 from chopmark.results import CheckResult, VerificationResult
 from chopmark.suites import DEFAULT_ACCEPTED
-from chopmark.validation import check_jsonld
+from chopmark.validation import check_jsonld, data_model_check
 
 ENVELOPED_VC = "EnvelopedVerifiableCredential"
 
@@ -101,13 +101,7 @@ def verify_presentation(presentation: Any, *, resolver: MethodResolver, now: dat
     """
     loader = loader or DocumentLoader.pinned()
     result = VerificationResult(kind="presentation")
-    errors = check_presentation(presentation)
-    if not errors:
-        try:
-            check_jsonld(presentation, loader)
-        except ChopmarkError as exc:
-            errors = [exc]
-    result.add(CheckResult.failed("dataModel", errors) if errors else CheckResult.ok("dataModel"))
+    result.add(data_model_check(presentation, check_presentation, loader))
     if not isinstance(presentation, Mapping):
         return result
     options = VerifyOptions(accepted_suites=tuple(accepted_suites), expected_purpose="authentication",
@@ -150,13 +144,7 @@ def _verify_enclosed(vc: Any, holder: str | None, signers: set[str], resolver: M
 def _self_asserted(vc: Mapping[str, Any], holder: str | None, signers: set[str], loader: DocumentLoader,
                    policy: CredentialPolicy) -> VerificationResult:
     out = VerificationResult(kind="credential")
-    errors = datamodel.check_credential(vc)
-    if not errors:
-        try:
-            check_jsonld(vc, loader)
-        except ChopmarkError as exc:
-            errors = [exc]
-    out.add(CheckResult.failed("dataModel", errors) if errors else CheckResult.ok("dataModel"))
+    out.add(data_model_check(vc, datamodel.check_credential, loader))
     issuer = datamodel.issuer_id(vc)
     if holder is not None and issuer == holder and holder in signers:
         out.add(CheckResult.ok("selfAsserted", issuer=issuer))

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chopmark import jsonld
 from chopmark.errors import ChopmarkError, JsonError, ParsingError, UndefinedTermError
 from chopmark.jsonld import DocumentLoader
+from chopmark.results import CheckResult
 
 # RFC 3987 IRI: a scheme, a colon, and no characters outside the IRI grammar (no spaces, no <>"{}|\^`).
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
@@ -84,6 +85,18 @@ def _check_iris(node: Any) -> None:
             raise UndefinedTermError(f"property {key!r} does not expand to an absolute IRI")
         if key not in ("@value", "@type", "@id", "@language", "@direction"):
             _check_iris(value)
+
+
+def data_model_check(document: Any, rules: Callable[[Any], list[ChopmarkError]],
+                     loader: DocumentLoader) -> CheckResult:
+    """The ``dataModel`` check: the data-model ``rules`` first, then JSON-LD safe-mode validation."""
+    errors = rules(document)
+    if not errors:
+        try:
+            check_jsonld(document, loader)
+        except ChopmarkError as exc:
+            errors = [exc]
+    return CheckResult.failed("dataModel", errors) if errors else CheckResult.ok("dataModel")
 
 
 def clear_cache() -> None:

@@ -1,7 +1,7 @@
 """DID methods (did:key, did:jwk, did:web) and the composite :class:`Resolver`."""
 
 from chopmark.dids.jwk import did_jwk_from_jwk, resolve_did_jwk
-from chopmark.dids.key import decode_did_key, did_key_from_public_key, resolve_did_key
+from chopmark.dids.key import decode_did_key, did_key_from_public_key, did_key_signer, resolve_did_key
 from chopmark.dids.resolver import RELATIONSHIPS, DidResolver, Resolver, public_key_for_method
 from chopmark.dids.web import DidWebResolver, did_web_to_url, loads_strict_json, url_to_did_web
 
@@ -13,6 +13,7 @@ __all__ = [
     "decode_did_key",
     "did_jwk_from_jwk",
     "did_key_from_public_key",
+    "did_key_signer",
     "did_web_to_url",
     "loads_strict_json",
     "public_key_for_method",

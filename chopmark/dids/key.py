@@ -22,7 +22,7 @@ from chopmark.errors import (
     KeyFormatError,
     MalformedValueError,
 )
-from chopmark.keys import PUBLIC_CODECS, PUBLIC_KEY_LENGTHS, PublicKey
+from chopmark.keys import PUBLIC_CODECS, PUBLIC_KEY_LENGTHS, KeyPair, PublicKey, Signer
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
@@ -38,6 +38,12 @@ _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 def did_key_from_public_key(pk: PublicKey) -> str:
     """``did:key:`` + MULTIBASE(base58-btc, MULTICODEC(public-key-type, raw-public-key-bytes))."""
     return "did:key:" + pk.multibase()
+
+
+def did_key_signer(pair: KeyPair) -> tuple[str, Signer]:
+    """The did:key of ``pair`` and a signer whose id is its verification method (``did#<multibase>``)."""
+    did = did_key_from_public_key(pair.public_key)
+    return did, pair.signer(f"{did}#{pair.public_key.multibase()}")
 
 
 def _split(did: str) -> str:
