@@ -20,7 +20,7 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver, ProofOptions, SignerLike, VerifyOptions, add_proof, verify_proofs
 from chopmark.results import CheckResult, VerificationResult
 from chopmark.suites import DEFAULT_ACCEPTED
-from chopmark.validation import check_jsonld, data_model_check
+from chopmark.validation import check_jsonld, check_plain_json, data_model_check, not_plain_json
 
 ENVELOPED_VC = "EnvelopedVerifiableCredential"
 
@@ -44,6 +44,7 @@ def sign_presentation(presentation: Mapping[str, Any], signer: SignerLike, *, su
                       loader: DocumentLoader | None = None) -> dict[str, Any]:
     """Secure a presentation with an ``authentication`` proof after checking its data model."""
     loader = loader or DocumentLoader.pinned()
+    check_plain_json(presentation)
     errors = check_presentation(presentation)
     if errors:
         raise errors[0]
@@ -101,8 +102,9 @@ def verify_presentation(presentation: Any, *, resolver: MethodResolver, now: dat
     """
     loader = loader or DocumentLoader.pinned()
     result = VerificationResult(kind="presentation")
-    result.add(data_model_check(presentation, check_presentation, loader))
-    if not isinstance(presentation, Mapping):
+    data_model = data_model_check(presentation, check_presentation, loader)
+    result.add(data_model)
+    if not isinstance(presentation, Mapping) or not_plain_json(data_model):
         return result
     options = VerifyOptions(accepted_suites=tuple(accepted_suites), expected_purpose="authentication",
                             challenge=challenge, domain=domain, now=now, max_clock_skew=max_clock_skew)

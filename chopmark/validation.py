@@ -87,9 +87,48 @@ def _check_iris(node: Any) -> None:
             _check_iris(value)
 
 
+#: Deepest nesting of objects and arrays accepted in a credential or presentation (a real one nests < 15).
+MAX_DEPTH = 64
+#: Largest integer magnitude accepted: JSON numbers are IEEE-754 doubles (RFC 8259 §6, RFC 7493 §2.2).
+_MAX_INT = 2**1023
+
+
+def check_plain_json(document: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Raise :class:`JsonError` unless ``document`` is plain JSON within the nesting limit.
+
+    Plain JSON: dicts with string keys, lists, strings, booleans, None, finite floats and integers a double
+    can hold. Checked iteratively, before any recursive processing, so hostile nesting cannot exhaust the stack.
+    """
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list) and depth >= max_depth:
+            raise JsonError(f"JSON nested deeper than {max_depth} levels")
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                raise JsonError("object member names must be strings")
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, bool) or item is None or isinstance(item, str):
+            continue
+        elif isinstance(item, int):
+            if abs(item) >= _MAX_INT:
+                raise JsonError("integer too large for a JSON number (IEEE-754 double)")
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                raise JsonError("NaN and Infinity are not JSON numbers")
+        else:
+            raise JsonError(f"{type(item).__name__} is not a JSON value")
+
+
 def data_model_check(document: Any, rules: Callable[[Any], list[ChopmarkError]],
                      loader: DocumentLoader) -> CheckResult:
-    """The ``dataModel`` check: the data-model ``rules`` first, then JSON-LD safe-mode validation."""
+    """The ``dataModel`` check: plain JSON within limits, the data-model ``rules``, then JSON-LD safe mode."""
+    try:
+        check_plain_json(document)
+    except ChopmarkError as exc:
+        return CheckResult.failed("dataModel", [exc])
     errors = rules(document)
     if not errors:
         try:
@@ -97,6 +136,12 @@ def data_model_check(document: Any, rules: Callable[[Any], list[ChopmarkError]],
         except ChopmarkError as exc:
             errors = [exc]
     return CheckResult.failed("dataModel", errors) if errors else CheckResult.ok("dataModel")
+
+
+def not_plain_json(check: CheckResult) -> bool:
+    """True when a ``dataModel`` check failed because the input is not plain JSON within limits; such input
+    is not processed further (no proof verification, no canonicalization)."""
+    return any(p.code == "INVALID_JSON" for p in check.problems)
 
 
 def clear_cache() -> None:
