@@ -114,12 +114,12 @@ def check_validity(credential: Mapping[str, Any], policy: CredentialPolicy) -> C
     try:
         if start_key in credential:
             start = parse_datetime(credential[start_key], require_zone=not v1, name=start_key)
-            if policy.now + skew < start:
+            if start - policy.now > skew:  # a difference of datetimes never overflows
                 errors.append(RangeError(f"the credential is not valid before {credential[start_key]}",
                                          pointer=start_key, code="NOT_YET_VALID"))
         if end_key in credential:
             end = parse_datetime(credential[end_key], require_zone=not v1, name=end_key)
-            if policy.now - skew > end:
+            if policy.now - end > skew:
                 errors.append(RangeError(f"the credential expired at {credential[end_key]}",
                                          pointer=end_key, code="EXPIRED"))
     except ChopmarkError as exc:
@@ -155,7 +155,7 @@ def _related(credential: Mapping[str, Any], supplied: Mapping[str, bytes]) -> Ch
     errors: list[ChopmarkError] = []
     checked = []
     for item in datamodel.as_list(credential["relatedResource"]):
-        if not isinstance(item, Mapping) or item.get("id") not in supplied:
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str) or item["id"] not in supplied:
             continue
         content = supplied[item["id"]]
         checked.append(item["id"])

@@ -212,11 +212,12 @@ def check_related_resources(document: Mapping[str, Any]) -> list[ChopmarkError]:
         if not isinstance(item, Mapping):
             errors.append(MalformedValueError(f"{where} must be an object", pointer=where))
             continue
-        errors += check_id(item.get("id"), f"{where}/id")
-        if item.get("id") in seen:
-            errors.append(MalformedValueError(f"{where}/id repeats another relatedResource", pointer=where))
-        if isinstance(item.get("id"), str):
-            seen.add(item["id"])
+        ident = item.get("id")
+        errors += check_id(ident, f"{where}/id")
+        if isinstance(ident, str):
+            if ident in seen:
+                errors.append(MalformedValueError(f"{where}/id repeats another relatedResource", pointer=where))
+            seen.add(ident)
         if not ({"digestSRI", "digestMultibase"} & set(item)):
             errors.append(MalformedValueError(f"{where} needs digestSRI or digestMultibase", pointer=where))
     return errors

@@ -51,6 +51,8 @@ def _parse_cached(value: str, require_zone: bool, name: str) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
     try:
         return _build(m, year, tz)
+    except OverflowError:  # 9999-12-31T24:00:00 or a zone pushing past the last representable instant
+        return FAR_FUTURE
     except ValueError as exc:  # e.g. 2023-02-30
         raise MalformedValueError(f"{name} {value!r} is not a valid date: {exc}", pointer=name) from None
 

@@ -245,9 +245,9 @@ def _check_proof_times(proof: Mapping[str, Any], options: VerifyOptions) -> None
     expires = _check_datetime(proof["expires"], "expires") if "expires" in proof else None
     if options.now is None:
         return
-    if created is not None and created > options.now + options.max_clock_skew:
+    if created is not None and created - options.now > options.max_clock_skew:  # differences never overflow
         raise InvalidProofDatetimeError("proof.created is in the future", pointer="proof/created")
-    if expires is not None and options.now > expires + options.max_clock_skew:
+    if expires is not None and options.now - expires > options.max_clock_skew:
         raise InvalidProofDatetimeError("the proof has expired", pointer="proof/expires", code="PROOF_EXPIRED")
 
 

@@ -103,3 +103,23 @@ def test_fuzzed_member_never_crashes(key: str, value: Any) -> None:
         issue(doc, SIGNER, created="2026-01-01T00:00:00Z")
     except ChopmarkError:
         pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(["credentialStatus", "credentialSchema", "relatedResource", "evidence", "termsOfUse",
+                            "refreshService", "issuer", "credentialSubject", "proof", "name"]),
+       member=st.sampled_from(["id", "type", "@value", "@language", "@direction", "digestSRI", "digestMultibase",
+                               "verificationMethod", "proofPurpose", "cryptosuite", "proofValue", "created",
+                               "previousProof", "domain", "name"]),
+       value=json_values, as_list=st.booleans())
+def test_fuzzed_nested_member_never_crashes(key: str, member: str, value: Any, as_list: bool) -> None:
+    doc = merchant_credential(DID)
+    item: dict[str, Any] = _proof() if key == "proof" else {"id": "urn:x:1", "type": "Thing"}
+    item[member] = value
+    doc[key] = [item, dict(item)] if as_list else item
+    result = verify_credential(doc, resolver=Resolver(), now=NOW, related_resources={"urn:x:1": b"x"})
+    json.dumps(result.to_dict())
+    try:
+        issue(doc, SIGNER, created="2026-01-01T00:00:00Z")
+    except ChopmarkError:
+        pass
