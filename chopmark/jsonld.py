@@ -121,6 +121,7 @@ class DocumentLoader:
         self._contexts = _Lru(_CONTEXT_CACHE_SIZE)  # pyld ContextResolver cache: URL/JCS → tag → context
         self._processed = _Lru(_CONTEXT_CACHE_SIZE)  # _Processor._process_context memo
         self._results = _Lru(_RESULT_CACHE_SIZE)  # (options, document serialization) → canonical N-Quads
+        self._expansions = _Lru(_RESULT_CACHE_SIZE)  # (safe, document serialization) → expanded form
         iris: dict[tuple[Any, ...], Any] = {}  # _Processor._expand_iri memo, shared by both modes
         self._processors = {mode: _Processor(self._processed, iris, safe=mode) for mode in (True, False)}
         _LOADERS.add(self)
@@ -178,6 +179,7 @@ def clear_caches() -> None:
     for loader in list(_LOADERS):
         with loader._lock:
             loader._results.clear()
+            loader._expansions.clear()
 
 
 @functools.cache
@@ -400,17 +402,43 @@ def _expand_owned(document: _Owned, loader: DocumentLoader, safe: bool, options:
     return expanded
 
 
+def _dump(plain: _Owned) -> str:
+    # An injective serialization of checked plain JSON (sorted keys, exact numbers): the memo key.
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _expanded(plain: _Owned, dump: str, loader: DocumentLoader, safe: bool, options: dict[str, Any]) -> list[Any]:
+    """The memoised expansion of ``plain`` (caller holds the loader's lock; the result must not be mutated)."""
+    key = (safe, dump)
+    cached: list[Any] | None = loader._expansions.get(key)
+    if cached is None:
+        cached = _expand_owned(plain, loader, safe, options)
+        loader._expansions[key] = cached
+    return cached
+
+
 def expand(document: Mapping[str, Any], loader: DocumentLoader, *, safe: bool = True) -> list[Any]:
     """JSON-LD 1.1 Expansion of ``document`` with contexts from ``loader`` only.
 
     In safe mode (the default) an undefined property or type raises :class:`UndefinedTermError` and a
     relative ``@id`` raises :class:`ParsingError`. An unknown context URL raises :class:`UnknownContextError`;
-    any other JSON-LD error a :class:`ParsingError` carrying pyld's message.
+    any other JSON-LD error a :class:`ParsingError` carrying pyld's message. The expansion is memoised per
+    loader (a later :func:`canonize` of the same document reuses it); the caller gets its own copy.
     """
     owned = _owned(document)
     with loader._lock:
         try:
-            return _expand_owned(owned, loader, safe, loader._options())
+            return copy.deepcopy(_expanded(owned, _dump(owned), loader, safe, loader._options()))
+        except _PYLD_ERRORS as error:
+            _reraise(error)
+
+
+def check_expands(document: Mapping[str, Any], loader: DocumentLoader) -> None:
+    """Raise as :func:`expand` (safe mode) would; return nothing, so no copy of the expansion is made."""
+    owned = _owned(document)
+    with loader._lock:
+        try:
+            _expanded(owned, _dump(owned), loader, True, loader._options())
         except _PYLD_ERRORS as error:
             _reraise(error)
 
@@ -427,15 +455,16 @@ def canonize(document: Mapping[str, Any], loader: DocumentLoader, *, safe: bool 
     plain = _owned(document)
     # Cache key: the options and an injective serialization of the checked plain JSON (sorted keys, exact
     # numbers); the cache lives in the (immutable) loader, so the loader is part of the key.
-    key = (safe, budget, hash_algorithm, json.dumps(plain, sort_keys=True, separators=(",", ":"),
-                                                    ensure_ascii=False))
+    dump = _dump(plain)
+    key = (safe, budget, hash_algorithm, dump)
     with loader._lock:
         cached: str | None = loader._results.get(key)
         if cached is not None:
             return cached
         options = loader._options()
         try:
-            expanded = _expand_owned(plain, loader, safe, options)
+            # the node map may annotate what it walks: work on a copy of the (possibly shared) expansion
+            expanded = copy.deepcopy(_expanded(plain, dump, loader, safe, options))
             dataset = loader._processors[safe].to_dataset(expanded, options)
         except _PYLD_ERRORS as error:
             _reraise(error)

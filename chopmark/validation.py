@@ -9,18 +9,15 @@ JSON dump of the document.
 from __future__ import annotations
 
 import json
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from chopmark import jsonld
-from chopmark.errors import ChopmarkError, JsonError, ParsingError, UndefinedTermError
+from chopmark.errors import ChopmarkError, JsonError, ParsingError
 from chopmark.jsonld import DocumentLoader
 from chopmark.results import CheckResult
 
-# RFC 3987 IRI: a scheme, a colon, and no characters outside the IRI grammar (no spaces, no <>"{}|\^`).
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
 _CACHE_SIZE = 4096
 _cache: OrderedDict[tuple[object, str], ChopmarkError | None] = OrderedDict()
 
@@ -60,31 +57,13 @@ def _cache_key(document: Mapping[str, Any]) -> str:
 
 
 def _validate(document: Mapping[str, Any], loader: DocumentLoader) -> ChopmarkError | None:
+    # Safe-mode expansion (jsonld.py checks that every property and type is an absolute IRI); the expansion
+    # is memoised in the loader, so canonicalizing the same document next reuses it.
     try:
-        expanded = jsonld.expand(document, loader, safe=True)
-        _check_iris(expanded)
+        jsonld.check_expands(document, loader)
     except ChopmarkError as exc:
         return exc
     return None
-
-
-def _check_iris(node: Any) -> None:
-    # Walk the expanded form: every property key and @type value must be an absolute IRI (safe mode).
-    if isinstance(node, list):
-        for item in node:
-            _check_iris(item)
-        return
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        if key == "@type" and "@value" not in node:
-            for iri in value if isinstance(value, list) else [value]:
-                if not isinstance(iri, str) or not _IRI.match(iri):
-                    raise UndefinedTermError(f"type {iri!r} does not expand to an absolute IRI")
-        elif not key.startswith("@") and not _IRI.match(key):
-            raise UndefinedTermError(f"property {key!r} does not expand to an absolute IRI")
-        if key not in ("@value", "@type", "@id", "@language", "@direction"):
-            _check_iris(value)
 
 
 #: Deepest nesting of objects and arrays accepted in a credential or presentation (a real one nests < 15).
@@ -99,27 +78,48 @@ def check_plain_json(document: Any, max_depth: int = MAX_DEPTH) -> None:
     Plain JSON: dicts with string keys, lists, strings, booleans, None, finite floats and integers a double
     can hold. Checked iteratively, before any recursive processing, so hostile nesting cannot exhaust the stack.
     """
-    stack: list[tuple[Any, int]] = [(document, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list) and depth >= max_depth:
+    level: list[Any] = [document]
+    depth = 0
+    while level:  # breadth-first, one nesting level at a time
+        if depth > max_depth:
             raise JsonError(f"JSON nested deeper than {max_depth} levels")
-        if isinstance(item, dict):
-            if not all(isinstance(k, str) for k in item):
-                raise JsonError("object member names must be strings")
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, bool) or item is None or isinstance(item, str):
-            continue
-        elif isinstance(item, int):
-            if abs(item) >= _MAX_INT:
-                raise JsonError("integer too large for a JSON number (IEEE-754 double)")
-        elif isinstance(item, float):
-            if item != item or item in (float("inf"), float("-inf")):
-                raise JsonError("NaN and Infinity are not JSON numbers")
-        else:
-            raise JsonError(f"{type(item).__name__} is not a JSON value")
+        below: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is dict:
+                for key in item:
+                    if type(key) is not str:
+                        raise JsonError("object member names must be strings")
+                below.extend(item.values())
+            elif kind is list:
+                below.extend(item)
+            elif kind is str or kind is bool or item is None:
+                continue
+            else:
+                below.extend(_other(item))
+        level = below
+        depth += 1
+
+
+def _other(item: Any) -> list[Any]:
+    """Check a value that is not an exact dict/list/str/bool/None; return its children if it is a container."""
+    if isinstance(item, bool | str):
+        return []
+    if isinstance(item, int):
+        if abs(item) >= _MAX_INT:
+            raise JsonError("integer too large for a JSON number (IEEE-754 double)")
+        return []
+    if isinstance(item, float):
+        if item != item or item in (float("inf"), float("-inf")):
+            raise JsonError("NaN and Infinity are not JSON numbers")
+        return []
+    if isinstance(item, Mapping):
+        if not all(isinstance(key, str) for key in item):
+            raise JsonError("object member names must be strings")
+        return list(item.values())
+    if isinstance(item, list | tuple):
+        return list(item)
+    raise JsonError(f"{type(item).__name__} is not a JSON value")
 
 
 def data_model_check(document: Any, rules: Callable[[Any], list[ChopmarkError]],
