@@ -17,7 +17,7 @@ from typing import Any
 
 from chopmark import datamodel, multibase
 from chopmark.dates import parse_datetime
-from chopmark.errors import ChopmarkError, CryptographicSecurityError, MalformedValueError, RangeError
+from chopmark.errors import ChopmarkError, CryptographicSecurityError, RangeError
 from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver, ProofOptions, SignerLike, VerifyOptions, add_proof, verify_proofs
 from chopmark.results import CheckResult, VerificationResult
@@ -198,9 +198,3 @@ def _multibase_digest_matches(value: Any, content: bytes) -> bool:
     digest = raw[used + used2:]
     return fn is not None and len(digest) == length and fn(content).digest() == digest
 
-
-def require_mapping(value: Any, what: str) -> Mapping[str, Any]:
-    """Return ``value`` if it is a JSON object, else raise a MalformedValueError naming ``what``."""
-    if not isinstance(value, Mapping):
-        raise MalformedValueError(f"{what} must be a JSON object")
-    return value

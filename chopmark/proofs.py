@@ -140,15 +140,11 @@ def create_proof(unsecured: Mapping[str, Any], signer: SignerLike, options: Proo
         config["@context"] = unsecured["@context"]
     if suite.proof_has_context and "@context" in unsecured:
         proof["@context"] = copy.deepcopy(unsecured["@context"])
-    key_type = _key_type_of(signer.algorithm)
+    key_type = KeyType(signer.algorithm)
     signature = signer.sign(_signing_input(suite, key_type, unsecured, config, loader))
     # §3.3.1 step 6: proof.proofValue = base58btc multibase of proofBytes
     proof["proofValue"] = multibase.encode(signature, "base58btc")
     return proof
-
-
-def _key_type_of(algorithm: str) -> KeyType:
-    return KeyType(algorithm)
 
 
 def _check_datetime(value: Any, name: str) -> datetime:

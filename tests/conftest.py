@@ -53,3 +53,15 @@ def seeded_rng() -> Callable[[int], bytes]:
         return gen.randbytes(n)
 
     return rng
+
+
+def require_check(result: Any, name: str) -> Any:
+    """The check called ``name`` in a VerificationResult; fails the test when it did not run."""
+    check = result.check(name)
+    assert check is not None, (name, result.to_dict())
+    return check
+
+
+def codes_of(check: Any) -> list[str]:
+    """The problem codes of a CheckResult."""
+    return [p.code for p in check.problems]

@@ -20,9 +20,10 @@ from chopmark.errors import ChopmarkError, MalformedValueError, ProofGenerationE
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, Signer
 from chopmark.proofs import ProofOptions, add_proof
-from chopmark.results import CheckResult, VerificationResult
+from chopmark.results import VerificationResult
 from chopmark.samples import merchant_credential
 from chopmark.suites import SUITES
+from tests.conftest import codes_of, require_check
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 CREATED = "2026-01-01T00:00:00Z"
@@ -57,16 +58,6 @@ def _verify(doc: Any, **kwargs: Any) -> VerificationResult:
     return verify_credential(doc, resolver=kwargs.pop("resolver", Resolver()), **kwargs)
 
 
-def _check(result: VerificationResult, name: str) -> CheckResult:
-    check = result.check(name)
-    assert check is not None, (name, result.to_dict())
-    return check
-
-
-def _codes(check: CheckResult) -> list[str]:
-    return [p.code for p in check.problems]
-
-
 def _window(valid_from: str | None = None, valid_until: str | None = None) -> dict[str, Any]:
     doc = merchant_credential()
     for key, value in (("validFrom", valid_from), ("validUntil", valid_until)):
@@ -87,16 +78,16 @@ def test_inside_the_validity_window_verifies() -> None:
     result = _verify(_issue(_window("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")))
     assert result.verified, result.to_dict()
     assert [c.check for c in result.checks] == ["dataModel", "proof", "validity", "issuerBinding"]
-    assert _check(result, "validity").passed
+    assert require_check(result, "validity").passed
 
 
 def test_not_yet_valid() -> None:
     result = _verify(_issue(_window("2026-07-01T00:00:00Z", "2027-01-01T00:00:00Z")))
     assert not result.verified
-    assert _check(result, "proof").passed
-    validity = _check(result, "validity")
+    assert require_check(result, "proof").passed
+    validity = require_check(result, "validity")
     assert not validity.passed
-    assert _codes(validity) == ["NOT_YET_VALID"]
+    assert codes_of(validity) == ["NOT_YET_VALID"]
     assert validity.problems[0].type == VCDM + "RANGE_ERROR"
     assert validity.problems[0].pointer == "validFrom"
 
@@ -104,9 +95,9 @@ def test_not_yet_valid() -> None:
 def test_expired() -> None:
     result = _verify(_issue(_window("2025-01-01T00:00:00Z", "2026-05-01T00:00:00Z")))
     assert not result.verified
-    assert _check(result, "proof").passed
-    validity = _check(result, "validity")
-    assert _codes(validity) == ["EXPIRED"]
+    assert require_check(result, "proof").passed
+    validity = require_check(result, "validity")
+    assert codes_of(validity) == ["EXPIRED"]
     assert validity.problems[0].type == VCDM + "RANGE_ERROR"
     assert validity.problems[0].pointer == "validUntil"
 
@@ -131,14 +122,14 @@ SECOND = timedelta(seconds=1)
 def test_max_clock_skew_edges(now: datetime, expected: str | None) -> None:
     signed = _issue(_window(_iso(START), _iso(END)))
     result = _verify(signed, now=now, max_clock_skew=SKEW)
-    validity = _check(result, "validity")
+    validity = require_check(result, "validity")
     if expected is None:
         assert result.verified, result.to_dict()
         assert validity.passed
     else:
         assert not result.verified
-        assert _codes(validity) == [expected]
-        assert _check(result, "proof").passed
+        assert codes_of(validity) == [expected]
+        assert require_check(result, "proof").passed
 
 
 def test_zero_skew_is_strict() -> None:
@@ -146,9 +137,9 @@ def test_zero_skew_is_strict() -> None:
     assert _verify(signed, now=START, max_clock_skew=timedelta(0)).verified
     assert _verify(signed, now=END, max_clock_skew=timedelta(0)).verified
     before = _verify(signed, now=START - SECOND, max_clock_skew=timedelta(0))
-    assert _codes(_check(before, "validity")) == ["NOT_YET_VALID"]
+    assert codes_of(require_check(before, "validity")) == ["NOT_YET_VALID"]
     after = _verify(signed, now=END + SECOND, max_clock_skew=timedelta(0))
-    assert _codes(_check(after, "validity")) == ["EXPIRED"]
+    assert codes_of(require_check(after, "validity")) == ["EXPIRED"]
 
 
 def test_valid_until_before_valid_from_is_refused_at_issue() -> None:
@@ -177,7 +168,7 @@ def test_vc11_issues_and_verifies() -> None:
     assert signed["issuanceDate"] == "2026-01-01T00:00:00Z"
     result = _verify(signed)
     assert result.verified, result.to_dict()
-    assert _check(result, "validity").passed
+    assert require_check(result, "validity").passed
 
 
 def test_vc11_issuance_date_without_zone_is_accepted() -> None:
@@ -189,16 +180,16 @@ def test_vc11_issuance_date_without_zone_is_accepted() -> None:
 def test_vc11_expiration_date_in_the_past_is_expired() -> None:
     result = _verify(_issue(_v1(issuanceDate="2025-01-01T00:00:00Z", expirationDate="2026-03-01T00:00:00Z")))
     assert not result.verified
-    assert _check(result, "proof").passed
-    validity = _check(result, "validity")
-    assert _codes(validity) == ["EXPIRED"]
+    assert require_check(result, "proof").passed
+    validity = require_check(result, "validity")
+    assert codes_of(validity) == ["EXPIRED"]
     assert validity.problems[0].pointer == "expirationDate"
 
 
 def test_vc11_issuance_date_in_the_future_is_not_yet_valid() -> None:
     result = _verify(_issue(_v1(issuanceDate="2026-09-01T00:00:00Z")))
-    assert _codes(_check(result, "validity")) == ["NOT_YET_VALID"]
-    assert _check(result, "validity").problems[0].pointer == "issuanceDate"
+    assert codes_of(require_check(result, "validity")) == ["NOT_YET_VALID"]
+    assert require_check(result, "validity").problems[0].pointer == "issuanceDate"
 
 
 def test_vc11_without_issuance_date_is_refused_at_issue() -> None:
@@ -214,10 +205,10 @@ def test_issuer_not_controlled_by_the_signer_fails_binding() -> None:
     signed = _issue(merchant_credential(), ED, issuer=_did(OTHER))
     result = _verify(signed)
     assert not result.verified
-    assert _check(result, "proof").passed
-    binding = _check(result, "issuerBinding")
+    assert require_check(result, "proof").passed
+    binding = require_check(result, "issuerBinding")
     assert not binding.passed
-    assert _codes(binding) == ["ISSUER_MISMATCH"]
+    assert codes_of(binding) == ["ISSUER_MISMATCH"]
     assert binding.problems[0].type == VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR"
     assert binding.details == {"issuer": _did(OTHER), "controllers": [_did(ED)]}
 
@@ -236,14 +227,14 @@ def test_issuer_object_form_binds() -> None:
     assert signed["issuer"] == {"id": _did(ED), "name": "Example Registry"}
     result = _verify(signed)
     assert result.verified, result.to_dict()
-    assert _check(result, "issuerBinding").details == {"issuer": _did(ED)}
+    assert require_check(result, "issuerBinding").details == {"issuer": _did(ED)}
 
 
 def test_issuer_object_form_with_another_did_fails_binding() -> None:
     doc = merchant_credential()
     doc["issuer"] = {"id": "did:example:placeholder", "name": "Example Registry"}
     result = _verify(_issue(doc, ED, issuer=_did(OTHER)))
-    assert _codes(_check(result, "issuerBinding")) == ["ISSUER_MISMATCH"]
+    assert codes_of(require_check(result, "issuerBinding")) == ["ISSUER_MISMATCH"]
 
 
 # --- accepted suites and proof generation ---------------------------------------------------------------------
@@ -252,11 +243,11 @@ def test_suite_outside_the_allow_list_is_refused() -> None:
     signed = _issue(merchant_credential(), ED)
     result = _verify(signed, accepted_suites=["ecdsa-rdfc-2019"])
     assert not result.verified
-    proof = _check(result, "proof")
-    assert _codes(proof) == ["PROOF_VERIFICATION_ERROR"]
+    proof = require_check(result, "proof")
+    assert codes_of(proof) == ["PROOF_VERIFICATION_ERROR"]
     assert proof.problems[0].type == SEC + "PROOF_VERIFICATION_ERROR"
     # no proof verified, so nobody is bound to the issuer
-    assert _codes(_check(result, "issuerBinding")) == ["ISSUER_MISMATCH"]
+    assert codes_of(require_check(result, "issuerBinding")) == ["ISSUER_MISMATCH"]
     assert _verify(signed, accepted_suites=["eddsa-rdfc-2022"]).verified
 
 
@@ -295,8 +286,8 @@ def test_proof_created_in_the_future_beyond_skew_fails() -> None:
     signed = _issue(merchant_credential(), created=_iso(NOW + timedelta(minutes=5) + SECOND))
     result = _verify(signed)
     assert not result.verified
-    proof = _check(result, "proof")
-    assert _codes(proof) == ["INVALID_PROOF_DATETIME"]
+    proof = require_check(result, "proof")
+    assert codes_of(proof) == ["INVALID_PROOF_DATETIME"]
     assert proof.problems[0].type == SEC + "INVALID_PROOF_DATETIME"
     assert proof.problems[0].pointer == "proof/created"
 
@@ -311,8 +302,8 @@ def test_proof_expires_in_the_past_fails() -> None:
     assert signed["proof"]["expires"] == "2026-05-01T00:00:00Z"
     result = _verify(signed)
     assert not result.verified
-    proof = _check(result, "proof")
-    assert _codes(proof) == ["PROOF_EXPIRED"]
+    proof = require_check(result, "proof")
+    assert codes_of(proof) == ["PROOF_EXPIRED"]
     assert proof.problems[0].type == SEC + "INVALID_PROOF_DATETIME"
     assert proof.problems[0].pointer == "proof/expires"
 
@@ -366,7 +357,7 @@ def test_related_resources_match() -> None:
     assert signed["relatedResource"][1]["digestMultibase"].startswith("z")
     result = _verify(signed, related_resources={RES_A: CONTENT_A, RES_B: CONTENT_B})
     assert result.verified, result.to_dict()
-    related = _check(result, "relatedResource")
+    related = require_check(result, "relatedResource")
     assert related.passed
     assert related.details == {"checked": [RES_A, RES_B]}
 
@@ -377,10 +368,10 @@ def test_related_resource_digest_mismatch(which: str) -> None:
                 RES_B: CONTENT_B + (b"!" if which in ("multibase", "both") else b"")}
     result = _verify(_resourced(), related_resources=supplied)
     assert not result.verified
-    assert _check(result, "proof").passed
-    related = _check(result, "relatedResource")
+    assert require_check(result, "proof").passed
+    related = require_check(result, "relatedResource")
     assert not related.passed
-    assert _codes(related) == ["DIGEST_MISMATCH"] * (2 if which == "both" else 1)
+    assert codes_of(related) == ["DIGEST_MISMATCH"] * (2 if which == "both" else 1)
     assert all(p.type == VCDM + "RANGE_ERROR" for p in related.problems)
     assert related.details == {"checked": [RES_A, RES_B]}
     missing = RES_A if which in ("sri", "both") else RES_B
@@ -435,7 +426,7 @@ def test_status_checker_receives_each_entry_and_passes() -> None:
     assert result.verified, result.to_dict()
     assert [entry for entry, _ in calls] == [STATUS_ENTRY]
     assert calls[0][1]["id"] == signed["id"]
-    status = _check(result, "status")
+    status = require_check(result, "status")
     assert status.details == {"entries": [{"statusPurpose": "revocation", "status": 0}]}
 
 
@@ -461,10 +452,10 @@ def test_status_checker_raising_fails_the_status_check() -> None:
 
     result = _verify(_with_status(), status_checker=revoked)
     assert not result.verified
-    assert _check(result, "proof").passed
-    status = _check(result, "status")
+    assert require_check(result, "proof").passed
+    status = require_check(result, "status")
     assert not status.passed
-    assert _codes(status) == ["REVOKED"]
+    assert codes_of(status) == ["REVOKED"]
     assert status.problems[0].type == VCDM + "RANGE_ERROR"
 
 
@@ -587,20 +578,20 @@ def test_did_web_issuer_verifies() -> None:
     assert signed["proof"]["verificationMethod"] == WEB_VM
     result = _verify(signed, resolver=resolver)
     assert result.verified, result.to_dict()
-    assert _check(result, "proof").details["verificationMethod"] == WEB_VM
-    assert _check(result, "issuerBinding").details == {"issuer": WEB_DID}
+    assert require_check(result, "proof").details["verificationMethod"] == WEB_VM
+    assert require_check(result, "issuerBinding").details == {"issuer": WEB_DID}
 
 
 def test_did_web_method_not_under_assertion_method_fails() -> None:
     resolver = Resolver(documents={WEB_DID: _web_document(("authentication",))})
     result = _verify(_web_issued(), resolver=resolver)
     assert not result.verified
-    proof = _check(result, "proof")
-    assert _codes(proof) == ["INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD"]
+    proof = require_check(result, "proof")
+    assert codes_of(proof) == ["INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD"]
     assert proof.problems[0].type == SEC + "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD"
-    assert _codes(_check(result, "issuerBinding")) == ["ISSUER_MISMATCH"]
+    assert codes_of(require_check(result, "issuerBinding")) == ["ISSUER_MISMATCH"]
 
 
 def test_did_web_without_document_is_not_found() -> None:
     result = _verify(_web_issued())
-    assert _codes(_check(result, "proof")) == ["notFound"]
+    assert codes_of(require_check(result, "proof")) == ["notFound"]

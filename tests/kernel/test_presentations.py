@@ -17,8 +17,9 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, Signer
 from chopmark.presentations import create_presentation, sign_presentation, verify_presentation
 from chopmark.proofs import ProofOptions, add_proof
-from chopmark.results import CheckResult, VerificationResult
+from chopmark.results import VerificationResult
 from chopmark.samples import merchant_credential
+from tests.conftest import codes_of, require_check
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 ISSUED = "2026-01-01T00:00:00Z"
@@ -66,19 +67,9 @@ def _verify(vp: Any, *, challenge: str | None = CHALLENGE, domain: str | None = 
     return verify_presentation(vp, resolver=Resolver(), now=NOW, challenge=challenge, domain=domain)
 
 
-def _check(result: VerificationResult, name: str) -> CheckResult:
-    check = result.check(name)
-    assert check is not None, (name, result.to_dict())
-    return check
-
-
-def _codes(check: CheckResult) -> list[str]:
-    return [p.code for p in check.problems]
-
-
 def _own_checks_pass(result: VerificationResult) -> None:
     for name in ("dataModel", "proof", "holderBinding"):
-        assert _check(result, name).passed, (name, result.to_dict())
+        assert require_check(result, name).passed, (name, result.to_dict())
 
 
 # --- the happy path -------------------------------------------------------------------------------------------
@@ -96,13 +87,13 @@ def test_signed_presentation_verifies(suite: str) -> None:
     assert result.verified, result.to_dict()
     assert result.kind == "presentation"
     assert [c.check for c in result.checks] == ["dataModel", "proof", "holderBinding"]
-    assert _check(result, "proof").details["cryptosuite"] == suite
-    assert _check(result, "holderBinding").details == {"holder": _did(holder)}
+    assert require_check(result, "proof").details["cryptosuite"] == suite
+    assert require_check(result, "holderBinding").details == {"holder": _did(holder)}
     assert len(result.credentials) == 2
     assert all(c.kind == "credential" and c.verified for c in result.credentials)
-    cryptosuites = [_check(c, "proof").details["cryptosuite"] for c in result.credentials]
+    cryptosuites = [require_check(c, "proof").details["cryptosuite"] for c in result.credentials]
     assert cryptosuites == ["eddsa-rdfc-2022", "ecdsa-rdfc-2019"]
-    issuers = [_check(c, "issuerBinding").details["issuer"] for c in result.credentials]
+    issuers = [require_check(c, "issuerBinding").details["issuer"] for c in result.credentials]
     assert issuers == [_did(ISSUER_ED), _did(ISSUER_P384)]
     as_json = json.loads(json.dumps(result.to_dict()))
     assert as_json["kind"] == "presentation"
@@ -132,8 +123,8 @@ def test_create_presentation_copies_credentials() -> None:
 def test_wrong_challenge() -> None:
     result = _verify(_present(_two_credentials()), challenge="another-challenge")
     assert not result.verified
-    proof = _check(result, "proof")
-    assert _codes(proof) == ["INVALID_CHALLENGE_ERROR"]
+    proof = require_check(result, "proof")
+    assert codes_of(proof) == ["INVALID_CHALLENGE_ERROR"]
     assert proof.problems[0].type == SEC + "INVALID_CHALLENGE_ERROR"
     assert all(c.verified for c in result.credentials)
 
@@ -143,20 +134,20 @@ def test_missing_challenge_when_one_is_expected() -> None:
     assert "challenge" not in vp["proof"]
     result = _verify(vp)
     assert not result.verified
-    assert _codes(_check(result, "proof")) == ["INVALID_CHALLENGE_ERROR"]
+    assert codes_of(require_check(result, "proof")) == ["INVALID_CHALLENGE_ERROR"]
 
 
 def test_wrong_domain() -> None:
     result = _verify(_present(_two_credentials()), domain="evil.example.com")
     assert not result.verified
-    proof = _check(result, "proof")
-    assert _codes(proof) == ["INVALID_DOMAIN_ERROR"]
+    proof = require_check(result, "proof")
+    assert codes_of(proof) == ["INVALID_DOMAIN_ERROR"]
     assert proof.problems[0].type == SEC + "INVALID_DOMAIN_ERROR"
 
 
 def test_missing_domain_when_one_is_expected() -> None:
     result = _verify(_present(_two_credentials(), domain=None))
-    assert _codes(_check(result, "proof")) == ["INVALID_DOMAIN_ERROR"]
+    assert codes_of(require_check(result, "proof")) == ["INVALID_DOMAIN_ERROR"]
 
 
 def test_assertion_method_purpose_is_refused() -> None:
@@ -166,8 +157,8 @@ def test_assertion_method_purpose_is_refused() -> None:
     signed = add_proof(vp, _signer(HOLDER_ED), options, DocumentLoader.pinned())
     result = _verify(signed)
     assert not result.verified
-    proof = _check(result, "proof")
-    assert _codes(proof) == ["MISMATCHED_PROOF_PURPOSE_ERROR"]
+    proof = require_check(result, "proof")
+    assert codes_of(proof) == ["MISMATCHED_PROOF_PURPOSE_ERROR"]
     assert proof.problems[0].type == SEC + "MISMATCHED_PROOF_PURPOSE_ERROR"
 
 
@@ -176,7 +167,7 @@ def test_tampered_presentation_fails_its_own_proof() -> None:
     vp["holder"] = _did(STRANGER)
     result = _verify(vp)
     assert not result.verified
-    assert _codes(_check(result, "proof")) == ["PROOF_VERIFICATION_ERROR"]
+    assert codes_of(require_check(result, "proof")) == ["PROOF_VERIFICATION_ERROR"]
 
 
 # --- holder binding -------------------------------------------------------------------------------------------
@@ -184,9 +175,9 @@ def test_tampered_presentation_fails_its_own_proof() -> None:
 def test_holder_other_than_signer() -> None:
     result = _verify(_present(_two_credentials(), HOLDER_ED, holder=_did(STRANGER)))
     assert not result.verified
-    assert _check(result, "proof").passed
-    binding = _check(result, "holderBinding")
-    assert _codes(binding) == ["HOLDER_MISMATCH"]
+    assert require_check(result, "proof").passed
+    binding = require_check(result, "holderBinding")
+    assert codes_of(binding) == ["HOLDER_MISMATCH"]
     assert binding.problems[0].type == VCDM + "CRYPTOGRAPHIC_SECURITY_ERROR"
     assert binding.details == {"holder": _did(STRANGER), "signers": [_did(HOLDER_ED)]}
     assert all(c.verified for c in result.credentials)
@@ -204,9 +195,9 @@ def test_tampered_enclosed_credential() -> None:
     tampered, intact = result.credentials
     assert intact.verified
     assert not tampered.verified
-    assert _codes(_check(tampered, "proof")) == ["PROOF_VERIFICATION_ERROR"]
-    assert _check(tampered, "dataModel").passed
-    assert _check(tampered, "validity").passed
+    assert codes_of(require_check(tampered, "proof")) == ["PROOF_VERIFICATION_ERROR"]
+    assert require_check(tampered, "dataModel").passed
+    assert require_check(tampered, "validity").passed
     assert [p.code for p in result.problems] == [p.code for p in tampered.problems]
 
 
@@ -216,9 +207,9 @@ def test_expired_enclosed_credential() -> None:
     assert not result.verified
     _own_checks_pass(result)
     (inner,) = result.credentials
-    assert _check(inner, "proof").passed
-    validity = _check(inner, "validity")
-    assert _codes(validity) == ["EXPIRED"]
+    assert require_check(inner, "proof").passed
+    validity = require_check(inner, "validity")
+    assert codes_of(validity) == ["EXPIRED"]
     assert validity.problems[0].type == VCDM + "RANGE_ERROR"
     assert result.to_dict()["credentials"][0]["verified"] is False
 
@@ -229,7 +220,7 @@ def test_enclosed_credential_issuer_mismatch() -> None:
     result = _verify(_present([lying]))
     assert not result.verified
     _own_checks_pass(result)
-    assert _codes(_check(result.credentials[0], "issuerBinding")) == ["ISSUER_MISMATCH"]
+    assert codes_of(require_check(result.credentials[0], "issuerBinding")) == ["ISSUER_MISMATCH"]
 
 
 def _unsigned(issuer: str) -> dict[str, Any]:
@@ -244,7 +235,7 @@ def test_self_asserted_credential_passes() -> None:
     assert result.verified, result.to_dict()
     (inner,) = result.credentials
     assert [c.check for c in inner.checks] == ["dataModel", "selfAsserted", "validity"]
-    assert _check(inner, "selfAsserted").details == {"issuer": holder}
+    assert require_check(inner, "selfAsserted").details == {"issuer": holder}
     assert inner.check("proof") is None
 
 
@@ -252,9 +243,9 @@ def test_unsigned_credential_from_another_issuer_fails() -> None:
     result = _verify(_present([_unsigned(_did(STRANGER))], HOLDER_ED))
     assert not result.verified
     _own_checks_pass(result)
-    check = _check(result.credentials[0], "selfAsserted")
+    check = require_check(result.credentials[0], "selfAsserted")
     assert not check.passed
-    assert _codes(check) == ["UNSECURED_CREDENTIAL"]
+    assert codes_of(check) == ["UNSECURED_CREDENTIAL"]
     assert check.details == {"issuer": _did(STRANGER), "holder": _did(HOLDER_ED)}
 
 
@@ -263,8 +254,8 @@ def test_self_asserted_needs_the_holder_to_sign() -> None:
     claimed = _did(STRANGER)
     result = _verify(_present([_unsigned(claimed)], HOLDER_ED, holder=claimed))
     assert not result.verified
-    assert _codes(_check(result, "holderBinding")) == ["HOLDER_MISMATCH"]
-    assert _codes(_check(result.credentials[0], "selfAsserted")) == ["UNSECURED_CREDENTIAL"]
+    assert codes_of(require_check(result, "holderBinding")) == ["HOLDER_MISMATCH"]
+    assert codes_of(require_check(result.credentials[0], "selfAsserted")) == ["UNSECURED_CREDENTIAL"]
 
 
 def test_self_asserted_credential_still_checks_validity() -> None:
@@ -274,8 +265,8 @@ def test_self_asserted_credential_still_checks_validity() -> None:
     result = _verify(_present([doc], HOLDER_ED))
     assert not result.verified
     inner = result.credentials[0]
-    assert _check(inner, "selfAsserted").passed
-    assert _codes(_check(inner, "validity")) == ["EXPIRED"]
+    assert require_check(inner, "selfAsserted").passed
+    assert codes_of(require_check(inner, "validity")) == ["EXPIRED"]
 
 
 # --- verify_presentation never raises -------------------------------------------------------------------------
