@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chopmark import multibase
+from chopmark.datamodel import as_list
 from chopmark.dates import parse_datetime
 from chopmark.errors import (
     ChopmarkError,
@@ -279,13 +280,13 @@ def _verify_signature(suite: Cryptosuite, key: PublicKey, signature: bytes, unse
                       proof: Mapping[str, Any], loader: DocumentLoader) -> None:
     if key.key_type not in suite.key_types:
         raise ProofVerificationError(f"a {key.key_type.value} key cannot verify {suite.name}")
-    if suite.required_context is not None and suite.required_context not in _contexts(unsecured):
+    if suite.required_context is not None and suite.required_context not in as_list(unsecured.get("@context")):
         raise ProofVerificationError(f"{suite.name} needs the context {suite.required_context}")
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     if "@context" in config:
         # vc-di-eddsa §3.4.2 step 4: the document's @context must start with the proof's, in order
-        proof_ctx = _as_list(config["@context"])
-        if _as_list(unsecured.get("@context"))[: len(proof_ctx)] != proof_ctx:
+        proof_ctx = as_list(config["@context"])
+        if as_list(unsecured.get("@context"))[: len(proof_ctx)] != proof_ctx:
             raise ProofVerificationError("the proof @context is not a prefix of the document @context")
         unsecured["@context"] = config["@context"]
     elif "@context" in unsecured:
@@ -293,14 +294,4 @@ def _verify_signature(suite: Cryptosuite, key: PublicKey, signature: bytes, unse
     data = _signing_input(suite, key.key_type, unsecured, config, loader)
     if not key.verify(signature, data):
         raise ProofVerificationError("the signature does not verify")
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _contexts(document: Mapping[str, Any]) -> list[Any]:
-    return _as_list(document.get("@context"))
 
