@@ -344,12 +344,10 @@ class KeyPair:
         header = multibase.varint_encode(_SPECS[self.key_type].secret_codec)
         return multibase.encode(header + self.secret_bytes())
 
-    def to_jwk(self, *, include_private: bool = False) -> dict[str, str]:
-        """The JWK of this key; with ``include_private`` the ``d`` member is added."""
-        jwk = self.public_key.to_jwk()
-        if include_private:
-            jwk["d"] = multibase.base64url_encode(self.secret_bytes())
-        return jwk
+    def to_jwk(self) -> dict[str, str]:
+        """The PUBLIC JWK of this key pair: JWK output never carries private members (read them with
+        :meth:`from_jwk`)."""
+        return self.public_key.to_jwk()
 
     def to_multikey(self, *, include_secret: bool, id: str | None = None,
                     controller: str | None = None) -> dict[str, str]:

@@ -65,3 +65,10 @@ def require_check(result: Any, name: str) -> Any:
 def codes_of(check: Any) -> list[str]:
     """The problem codes of a CheckResult."""
     return [p.code for p in check.problems]
+
+
+def private_jwk(pair: Any) -> dict[str, str]:
+    """A private JWK of a KeyPair, built by hand: the library only ever outputs public JWKs."""
+    from chopmark import multibase
+
+    return {**pair.to_jwk(), "d": multibase.base64url_encode(pair.secret_bytes())}

@@ -23,6 +23,7 @@ from chopmark.errors import (
     MethodNotSupportedError,
 )
 from chopmark.keys import KeyPair, KeyType
+from tests.conftest import private_jwk
 
 WEB = "did:web:issuer.example"
 ALICE = KeyPair.generate(KeyType.ED25519, lambda n: b"\x11" * n)
@@ -239,7 +240,7 @@ def test_public_key_for_supported_methods(method: dict[str, Any]) -> None:
     {"type": "Multikey", "publicKeyMultibase": "z6Mk"},
     {"type": "Multikey", "publicKeyMultibase": ALICE.public_key.multibase(), "publicKeyJwk": {}},
     {"type": "Ed25519VerificationKey2020", "publicKeyMultibase": BOB.public_key.multibase()},
-    {"type": "JsonWebKey", "publicKeyJwk": ALICE.to_jwk(include_private=True)},
+    {"type": "JsonWebKey", "publicKeyJwk": private_jwk(ALICE)},
     {"type": "JsonWebKey", "publicKeyJwk": "x"},
     {"type": "JsonWebKey2020", "publicKeyMultibase": ALICE.public_key.multibase()},
     [],

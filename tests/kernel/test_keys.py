@@ -22,6 +22,7 @@ from chopmark.keys import (
     Verifier,
     load_key_file,
 )
+from tests.conftest import private_jwk
 
 KEY_FILES = {
     KeyType.ED25519: "vc-di-eddsa/TestVectors/keyPair.json",
@@ -103,7 +104,7 @@ def test_load_key_file_with_id_and_controller(vectors: Path, key_type: KeyType) 
     assert pair2.public_key == pair.public_key
     assert (ident, controller) == ("did:example:issuer#key-1", "did:example:issuer")
     # a private JWK file is accepted too
-    pair3, _, _ = load_key_file({"privateKeyJwk": pair.to_jwk(include_private=True)})
+    pair3, _, _ = load_key_file({"privateKeyJwk": private_jwk(pair)})
     assert pair3.public_key == pair.public_key
 
 
@@ -172,7 +173,7 @@ def test_uncompressed_points_are_stored_compressed(key_type: KeyType) -> None:
 @pytest.mark.parametrize("key_type", ALL_TYPES)
 def test_private_jwk_and_multikey_round_trips(key_type: KeyType) -> None:
     pair = sample_pair(key_type)
-    again = KeyPair.from_jwk(pair.to_jwk(include_private=True))
+    again = KeyPair.from_jwk(private_jwk(pair))
     assert again.public_key == pair.public_key
     assert again.secret_bytes() == pair.secret_bytes()
     assert KeyPair.from_multikey(pair.to_multikey(include_secret=True)).secret_bytes() == pair.secret_bytes()
@@ -280,7 +281,7 @@ def test_from_jwk_refusals(mutate: Callable[[dict[str, Any]], Any]) -> None:
 
 def test_from_jwk_private_allowed_only_on_request() -> None:
     pair = sample_pair(KeyType.ED25519)
-    private = pair.to_jwk(include_private=True)
+    private = private_jwk(pair)
     with pytest.raises(KeyFormatError):
         PublicKey.from_jwk(private)
     assert PublicKey.from_jwk(private, allow_private=True) == pair.public_key
@@ -291,7 +292,7 @@ def test_from_jwk_private_allowed_only_on_request() -> None:
 
 def test_private_jwk_must_match_its_public_members() -> None:
     a, b = sample_pair(KeyType.P256), KeyPair.generate(KeyType.P256, make_rng(8))
-    mixed = {**b.public_key.to_jwk(), "d": a.to_jwk(include_private=True)["d"]}
+    mixed = {**b.public_key.to_jwk(), "d": private_jwk(a)["d"]}
     with pytest.raises(KeyFormatError):
         KeyPair.from_jwk(mixed)
     with pytest.raises(KeyFormatError):
