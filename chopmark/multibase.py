@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,17 +109,24 @@ def _bignum_encode(data: bytes, alphabet: str) -> str:
     return alphabet[0] * zeros + "".join(reversed(digits))
 
 
+@functools.cache
+def _digit_values(alphabet: str) -> dict[str, int]:
+    return {ch: index for index, ch in enumerate(alphabet)}
+
+
 def _bignum_decode(text: str, alphabet: str) -> bytes:
+    # hot for base58btc (every proofValue and Multikey): one dict lookup per character
     if len(text) > MAX_BIGNUM_CHARS:
         raise MalformedValueError(f"encoded value longer than {MAX_BIGNUM_CHARS} characters")
     base = len(alphabet)
+    values = _digit_values(alphabet)
     zeros = len(text) - len(text.lstrip(alphabet[0]))
     num = 0
-    for ch in text[zeros:]:
-        digit = alphabet.find(ch)
-        if digit < 0:
-            raise MalformedValueError(f"invalid character {ch!r} for this base")
-        num = num * base + digit
+    try:
+        for ch in text[zeros:]:
+            num = num * base + values[ch]
+    except KeyError as exc:
+        raise MalformedValueError(f"invalid character {exc.args[0]!r} for this base") from None
     body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
     return b"\0" * zeros + body
 
@@ -133,25 +141,11 @@ def b58encode(data: bytes) -> str:
     return _bignum_encode(bytes(data), B58_BTC)
 
 
-_B58_VALUES = {ch: index for index, ch in enumerate(B58_BTC)}
-
-
 def b58decode(text: str) -> bytes:
     """Decode base58 (bitcoin alphabet) without multibase prefix; bad characters raise MalformedValueError."""
     if not isinstance(text, str):
         raise MalformedValueError("base58 input must be a string")
-    if len(text) > MAX_BIGNUM_CHARS:
-        raise MalformedValueError(f"encoded value longer than {MAX_BIGNUM_CHARS} characters")
-    # the hot path of every proofValue and Multikey: a dict lookup per character
-    zeros = len(text) - len(text.lstrip("1"))
-    num = 0
-    try:
-        for ch in text[zeros:]:
-            num = num * 58 + _B58_VALUES[ch]
-    except KeyError as exc:
-        raise MalformedValueError(f"invalid character {exc.args[0]!r} for base58btc") from None
-    body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
-    return b"\0" * zeros + body
+    return _bignum_decode(text, B58_BTC)
 
 
 # --- RFC 4648 family ----------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ class Resolver:
         """Dereference ``vm_url``, check it is listed under ``relationship`` and build its public key."""
         if isinstance(vm_url, str) and vm_url.startswith(("did:key:", "did:jwk:")):
             # did:key / did:jwk resolution is a pure function of the URL: memoised, a fresh copy returned
-            method, key = _offline_method(self, vm_url, relationship)
+            method, key = _offline_method(vm_url, relationship)
             return copy.deepcopy(method), key
         method = self.dereference(vm_url)
         self._check_listed(method, relationship)
@@ -185,13 +185,10 @@ class Resolver:
 
 
 @functools.lru_cache(maxsize=4096)
-def _offline_method_cached(vm_url: str, relationship: str) -> tuple[dict[str, Any], PublicKey]:
+def _offline_method(vm_url: str, relationship: str) -> tuple[dict[str, Any], PublicKey]:
+    # offline methods never depend on a resolver's pre-loaded documents: an empty Resolver computes them
     resolver = Resolver()
     method = resolver.dereference(vm_url)
     resolver._check_listed(method, relationship)
     return method, public_key_for_method(method)
 
-
-def _offline_method(resolver: Resolver, vm_url: str, relationship: str) -> tuple[dict[str, Any], PublicKey]:
-    del resolver  # offline methods never depend on a resolver's pre-loaded documents
-    return _offline_method_cached(vm_url, relationship)
