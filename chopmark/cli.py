@@ -22,7 +22,7 @@ from chopmark import jcs
 from chopmark.credentials import issue as issue_credential
 from chopmark.credentials import verify_credential
 from chopmark.dates import format_datetime, parse_datetime
-from chopmark.dids import Resolver, did_key_from_public_key, did_key_signer
+from chopmark.dids import Resolver, did_key_signer
 from chopmark.errors import ChopmarkError
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, load_key_file
@@ -97,10 +97,8 @@ def _signer_from_keyfile(path: str) -> tuple[KeyPair, str, str]:
         pair, vm_id, controller = load_key_file(doc)
     except ChopmarkError as exc:
         raise click.BadParameter(exc.detail, param_hint="--key") from None
-    did = did_key_from_public_key(pair.public_key)
-    controller = controller or did
-    vm_id = vm_id or f"{did}#{pair.public_key.multibase()}"
-    return pair, vm_id, controller
+    did, did_key_method = did_key_signer(pair)  # the defaults when the key file names no id / controller
+    return pair, vm_id or did_key_method.id, controller or did
 
 
 @main.command()

@@ -22,7 +22,7 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver, ProofOptions, SignerLike, VerifyOptions, add_proof, verify_proofs
 from chopmark.results import CheckResult, VerificationResult
 from chopmark.suites import DEFAULT_ACCEPTED
-from chopmark.validation import check_jsonld, check_plain_json, data_model_check, not_plain_json
+from chopmark.validation import check_jsonld, check_plain_json, data_model_check
 
 #: ``status_checker(entry, credential) -> details``; raises a ChopmarkError when the status is not good.
 StatusChecker = Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]
@@ -84,9 +84,9 @@ def verify_with_policy(credential: Any, resolver: MethodResolver, loader: Docume
                        policy: CredentialPolicy) -> VerificationResult:
     """Verify ``credential`` under ``policy`` (used directly by presentations)."""
     result = VerificationResult(kind="credential")
-    data_model = data_model_check(credential, datamodel.check_credential, loader)
+    data_model, processable = data_model_check(credential, datamodel.check_credential, loader)
     result.add(data_model)
-    if not isinstance(credential, Mapping) or not_plain_json(data_model):
+    if not processable:
         return result
     options = VerifyOptions(accepted_suites=policy.accepted_suites, expected_purpose=policy.expected_purpose,
                             now=policy.now, max_clock_skew=policy.max_clock_skew)

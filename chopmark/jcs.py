@@ -159,6 +159,14 @@ def _fast_path_ok(value: Any) -> bool:
     return True
 
 
+def memo_key(value: Any) -> str:
+    """An injective text key for a plain JSON value (sorted keys, exact numbers), far cheaper than JCS.
+
+    Used to memoise pure work on documents. NaN/Infinity raise ``ValueError``, non-JSON values ``TypeError``.
+    """
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of a JSON value (dict/list/tuple/str/int/float/bool/None).
 

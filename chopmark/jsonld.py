@@ -239,8 +239,8 @@ def _expand_owned(document: _Owned, loader: DocumentLoader, safe: bool, options:
 
 
 def _dump(plain: _Owned) -> str:
-    # An injective serialization of checked plain JSON (sorted keys, exact numbers): the memo key.
-    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # the memo key of checked plain JSON (to_plain has refused NaN and non-JSON values already)
+    return jcs.memo_key(plain)
 
 
 def _expanded(plain: _Owned, dump: str, loader: DocumentLoader, safe: bool, options: dict[str, Any]) -> list[Any]:

@@ -20,7 +20,7 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver, ProofOptions, SignerLike, VerifyOptions, add_proof, verify_proofs
 from chopmark.results import CheckResult, VerificationResult
 from chopmark.suites import DEFAULT_ACCEPTED
-from chopmark.validation import check_jsonld, check_plain_json, data_model_check, not_plain_json
+from chopmark.validation import check_jsonld, check_plain_json, data_model_check
 
 ENVELOPED_VC = "EnvelopedVerifiableCredential"
 
@@ -102,9 +102,9 @@ def verify_presentation(presentation: Any, *, resolver: MethodResolver, now: dat
     """
     loader = loader or DocumentLoader.pinned()
     result = VerificationResult(kind="presentation")
-    data_model = data_model_check(presentation, check_presentation, loader)
+    data_model, processable = data_model_check(presentation, check_presentation, loader)
     result.add(data_model)
-    if not isinstance(presentation, Mapping) or not_plain_json(data_model):
+    if not processable:
         return result
     options = VerifyOptions(accepted_suites=tuple(accepted_suites), expected_purpose="authentication",
                             challenge=challenge, domain=domain, now=now, max_clock_skew=max_clock_skew)
@@ -146,7 +146,7 @@ def _verify_enclosed(vc: Any, holder: str | None, signers: set[str], resolver: M
 def _self_asserted(vc: Mapping[str, Any], holder: str | None, signers: set[str], loader: DocumentLoader,
                    policy: CredentialPolicy) -> VerificationResult:
     out = VerificationResult(kind="credential")
-    out.add(data_model_check(vc, datamodel.check_credential, loader))
+    out.add(data_model_check(vc, datamodel.check_credential, loader)[0])
     issuer = datamodel.issuer_id(vc)
     if holder is not None and issuer == holder and holder in signers:
         out.add(CheckResult.ok("selfAsserted", issuer=issuer))

@@ -8,12 +8,11 @@ JSON dump of the document.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chopmark import jsonld
+from chopmark import jcs, jsonld
 from chopmark.errors import ChopmarkError, JsonError, ParsingError
 from chopmark.jsonld import DocumentLoader
 from chopmark.results import CheckResult
@@ -49,9 +48,8 @@ def check_jsonld(document: Any, loader: DocumentLoader) -> None:
 
 
 def _cache_key(document: Mapping[str, Any]) -> str:
-    # A sorted-keys dump is injective over JSON values and far cheaper than JCS; NaN and non-JSON refused.
     try:
-        return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return jcs.memo_key(document)
     except (TypeError, ValueError) as exc:
         raise JsonError(f"not a JSON document: {exc}") from None
 
@@ -123,25 +121,24 @@ def _other(item: Any) -> list[Any]:
 
 
 def data_model_check(document: Any, rules: Callable[[Any], list[ChopmarkError]],
-                     loader: DocumentLoader) -> CheckResult:
-    """The ``dataModel`` check: plain JSON within limits, the data-model ``rules``, then JSON-LD safe mode."""
+                     loader: DocumentLoader) -> tuple[CheckResult, bool]:
+    """The ``dataModel`` check: plain JSON within limits, the data-model ``rules``, then JSON-LD safe mode.
+
+    Also returns whether the document may be processed further (proofs, canonicalization): only a JSON object
+    that is plain JSON within limits may.
+    """
     try:
         check_plain_json(document)
     except ChopmarkError as exc:
-        return CheckResult.failed("dataModel", [exc])
+        return CheckResult.failed("dataModel", [exc]), False
     errors = rules(document)
     if not errors:
         try:
             check_jsonld(document, loader)
         except ChopmarkError as exc:
             errors = [exc]
-    return CheckResult.failed("dataModel", errors) if errors else CheckResult.ok("dataModel")
-
-
-def not_plain_json(check: CheckResult) -> bool:
-    """True when a ``dataModel`` check failed because the input is not plain JSON within limits; such input
-    is not processed further (no proof verification, no canonicalization)."""
-    return any(p.code == "INVALID_JSON" for p in check.problems)
+    check = CheckResult.failed("dataModel", errors) if errors else CheckResult.ok("dataModel")
+    return check, isinstance(document, Mapping)
 
 
 def clear_cache() -> None:
