@@ -202,5 +202,15 @@ def demo_kernel() -> None:
     click.echo("Next: `chopmark keygen`, `chopmark issue --in FILE --key KEYFILE`, `chopmark verify FILE`.")
 
 
+
+def _add_service_commands() -> None:
+    from chopmark.service.admin_cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_service_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -352,3 +352,178 @@ class UsageError(ChopmarkError):
     title = "Usage error"
     code = "USAGE_ERROR"
     status = 500
+
+
+# --- Bitstring Status List 1.0 §3.6 (Processing Errors; the REC gives types, no integer codes) -------------
+
+STATUS = "https://www.w3.org/ns/credentials/status-list#"
+
+
+class StatusRetrievalError(ChopmarkError):
+    """Retrieval of the status list failed (unreachable, not found, unparsable): status fails closed."""
+
+    type = STATUS + "STATUS_RETRIEVAL_ERROR"
+    title = "Status list retrieval failed"
+    code = "STATUS_RETRIEVAL_ERROR"
+    status = 400
+
+
+class StatusVerificationError(ChopmarkError):
+    """Validation of the status entry or of the status list credential failed (proof, purpose, issuer)."""
+
+    type = STATUS + "STATUS_VERIFICATION_ERROR"
+    title = "Status verification failed"
+    code = "STATUS_VERIFICATION_ERROR"
+    status = 400
+
+
+class StatusListLengthError(ChopmarkError):
+    """The status list is shorter than the minimum needed for herd privacy (131,072 entries)."""
+
+    type = STATUS + "STATUS_LIST_LENGTH_ERROR"
+    title = "Status list too short"
+    code = "STATUS_LIST_LENGTH_ERROR"
+    status = 400
+
+
+class StatusRangeError(ChopmarkError):
+    """The status list index is outside the list (Bitstring Status List §3.2 step 9)."""
+
+    type = STATUS + "RANGE_ERROR"
+    title = "Status list index out of range"
+    code = "RANGE_ERROR"
+    status = 400
+
+
+class CredentialStatusSet(ChopmarkError):
+    """The credential's status bit is set: it is revoked or suspended (a failed status check, not an error of
+    processing). ``code`` is ``REVOKED`` or ``SUSPENDED`` (or ``STATUS_SET`` for other purposes)."""
+
+    type = CHOPMARK + "CREDENTIAL_STATUS_SET"
+    title = "Credential revoked or suspended"
+    code = "STATUS_SET"
+    status = 400
+
+
+# --- The service (HTTP API): one class per outcome, mapped to a response by the one error handler ----------
+
+class ServiceError(ChopmarkError):
+    """Base of the errors of the service layer (requests, access, storage)."""
+
+
+class BadRequest(ServiceError):
+    """The request is malformed: not JSON, wrong shape, invalid parameter."""
+
+    type = CHOPMARK + "BAD_REQUEST"
+    title = "Bad request"
+    code = "BAD_REQUEST"
+    status = 400
+
+
+class Unprocessable(ServiceError):
+    """The request is well-formed JSON but its content cannot be processed (not a credential at all, an
+    idempotency key reused with another body)."""
+
+    type = CHOPMARK + "UNPROCESSABLE"
+    title = "Unprocessable content"
+    code = "UNPROCESSABLE"
+    status = 422
+
+
+class Unauthorized(ServiceError):
+    """No valid bearer token was presented."""
+
+    type = CHOPMARK + "UNAUTHORIZED"
+    title = "Authentication required"
+    code = "UNAUTHORIZED"
+    status = 401
+
+
+class Forbidden(ServiceError):
+    """The token is valid but may not do this (wrong scope or another issuer's resource)."""
+
+    type = CHOPMARK + "FORBIDDEN"
+    title = "Forbidden"
+    code = "FORBIDDEN"
+    status = 403
+
+
+class NotFound(ServiceError):
+    """No such resource (or route)."""
+
+    type = CHOPMARK + "NOT_FOUND"
+    title = "Not found"
+    code = "NOT_FOUND"
+    status = 404
+
+
+class MethodNotAllowed(ServiceError):
+    """The route exists but not with this HTTP method."""
+
+    type = CHOPMARK + "METHOD_NOT_ALLOWED"
+    title = "Method not allowed"
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+
+
+class Conflict(ServiceError):
+    """The resource already exists or is being changed by a concurrent request."""
+
+    type = CHOPMARK + "CONFLICT"
+    title = "Conflict"
+    code = "CONFLICT"
+    status = 409
+
+
+class Gone(ServiceError):
+    """The resource existed and was deleted."""
+
+    type = CHOPMARK + "GONE"
+    title = "Gone"
+    code = "GONE"
+    status = 410
+
+
+class PayloadTooLarge(ServiceError):
+    """The request body exceeds the configured cap."""
+
+    type = CHOPMARK + "PAYLOAD_TOO_LARGE"
+    title = "Payload too large"
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+
+
+class UnsupportedMediaType(ServiceError):
+    """The request body is not ``application/json``."""
+
+    type = CHOPMARK + "UNSUPPORTED_MEDIA_TYPE"
+    title = "Unsupported media type"
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+
+
+class RateLimited(ServiceError):
+    """Too many requests from this client in the current window (``retry_after`` seconds)."""
+
+    type = CHOPMARK + "RATE_LIMITED"
+    title = "Too many requests"
+    code = "RATE_LIMITED"
+    status = 429
+
+
+class StoreUnavailable(ServiceError):
+    """The storage backend cannot be reached or refused the operation."""
+
+    type = CHOPMARK + "STORE_UNAVAILABLE"
+    title = "Storage unavailable"
+    code = "STORE_UNAVAILABLE"
+    status = 503
+
+
+class ConfigurationError(ServiceError):
+    """A setting is missing or invalid (reported at start-up, before serving)."""
+
+    type = CHOPMARK + "CONFIGURATION_ERROR"
+    title = "Invalid configuration"
+    code = "CONFIGURATION_ERROR"
+    status = 500

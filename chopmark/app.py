@@ -1,0 +1,118 @@
+"""``create_app``: the one place that knows every role. It wires the store, the registry, the issuer and the
+verifier into one Flask application with the shared HTTP plumbing (errors, auth, limits)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response
+
+from chopmark.jsonld import DocumentLoader
+from chopmark.net.fetch import SafeFetcher
+from chopmark.service import openapi, web
+from chopmark.service.settings import Settings
+from chopmark.store import Store, open_store
+from issuer.blueprint import register as register_issuer
+from issuer.service import Issuance
+from registry.blueprint import register as register_registry
+from registry.service import Registry
+from verifier.blueprint import register as register_verifier
+from verifier.service import LocalList, Verification
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _RegistrySources:
+    """The verifier's view of what this service serves itself (DID documents, status lists)."""
+
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self._registry = registry
+        self._did_base = f"https://{settings.public_host.replace('%3A', ':')}{settings.public_path}"
+
+    def did_document(self, url: str) -> bytes | None:
+        import json
+
+        if not url.startswith(self._did_base + "/"):
+            return None
+        path = url[len(self._did_base):]
+        if path == "/.well-known/did.json":
+            self._registry.issuers.ensure_host()
+            name = "_host"
+        elif path.startswith("/issuers/") and path.endswith("/did.json") and path.count("/") == 3:
+            name = path[len("/issuers/"):-len("/did.json")]
+        else:
+            return None
+        document = self._registry.issuers.did_document(name)
+        return json.dumps(document).encode()
+
+    def status_list(self, url: str) -> LocalList | None:
+        lists = self._registry.status_lists
+        list_id = lists.id_for_url(url)
+        if list_id is None:
+            return None
+        record = lists.record(list_id)
+        return LocalList(issuer=self._registry.issuers.did_for(record["issuer"]), purpose=record["purpose"],
+                         size=record["size"], bit=lambda index: lists.get(list_id, index))
+
+
+def build_fetcher(settings: Settings) -> Callable[[str], bytes] | None:
+    """The SSRF-safe fetcher for other hosts, or None when no host is allow-listed (the default)."""
+    if not settings.fetch_allowed_hosts:
+        return None
+    hosts = None if "*" in settings.fetch_allowed_hosts else frozenset(settings.fetch_allowed_hosts)
+    return SafeFetcher(allowed_hosts=hosts, max_bytes=1_000_000)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               clock: Callable[[], datetime] = _utc_now, rng: Callable[[int], bytes] = os.urandom,
+               fetcher: Callable[[str], bytes] | None = None, loader: DocumentLoader | None = None) -> Flask:
+    """Build the Chopmark application. Everything that does I/O or depends on time can be injected."""
+    settings = settings or Settings.load()
+    store = store or open_store(settings.store)
+    loader = loader or DocumentLoader.pinned()
+    registry = Registry.build(store, kek=settings.load_kek(), public_url=settings.public_url,
+                              public_host=settings.public_host, rng=rng, clock=clock, loader=loader)
+    issuance = Issuance(store, registry, clock=clock, rng=rng, loader=loader)
+    verification = Verification(store, _RegistrySources(registry, settings), clock=clock, rng=rng, loader=loader,
+                                remote_fetch=fetcher or build_fetcher(settings),
+                                challenge_ttl=settings.challenge_ttl_seconds,
+                                cache_seconds=settings.status_cache_seconds)
+
+    app = Flask("chopmark")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["chopmark.settings"] = settings
+    app.extensions["chopmark.store"] = store
+    limiter = None
+    if settings.rate_limit_per_minute:
+        limiter = web.FixedWindowLimiter(lambda key, ttl: store.incr("rate", key, ttl=ttl),
+                                         settings.rate_limit_per_minute)
+    web.install(app, tokens=registry.tokens, rate_limit=limiter)
+    register_registry(app, registry)
+    register_issuer(app, issuance)
+    register_verifier(app, verification)
+
+    @app.get("/openapi.json")
+    def openapi_document() -> Response:
+        return web.json_response(openapi.document(settings.public_url))
+
+    @app.get("/health")
+    def health() -> Response:
+        store.ping()
+        return web.json_response({"status": "ok"})
+
+    @app.get("/")
+    def index() -> Response:
+        return web.json_response(_index(settings))
+
+    return app
+
+
+def _index(settings: Settings) -> dict[str, Any]:
+    return {"service": "chopmark", "publicUrl": settings.public_url, "openapi": "/openapi.json",
+            "did": f"did:web:{settings.public_host}"}

@@ -1,0 +1,189 @@
+"""One small settings object, read once: CLI flags, then ``CHOPMARK_*`` environment variables, then defaults.
+
+Validated when loaded; every problem is a :class:`~chopmark.errors.ConfigurationError` naming the setting and
+where its value came from, so ``chopmark serve`` stops with a clear message before it binds a port.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from chopmark.errors import ConfigurationError
+
+ENV_PREFIX = "CHOPMARK_"
+KEK_BYTES = 32
+
+
+def _parse_int(name: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _parse_bool(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {text!r}")
+
+
+def _parse_hosts(name: str, text: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in text.split(",") if h.strip())
+    for host in hosts:
+        if host != "*" and (not host.replace("-", "").replace(".", "").isalnum() or host.startswith(".")):
+            raise ConfigurationError(f"{name}: {host!r} is not a host name")
+    return hosts
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to start. Build it with :meth:`load`; never read the environment later."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    data_dir: Path = Path(".chopmark")
+    store: str = ""
+    public_url: str = ""
+    kek: bytes | None = field(default=None, repr=False)
+    max_body_bytes: int = 1_048_576
+    rate_limit_per_minute: int = 3000
+    fetch_allowed_hosts: tuple[str, ...] = ()
+    status_cache_seconds: int = 60
+    challenge_ttl_seconds: int = 300
+    seed_demo: bool = False
+    log_level: str = "info"
+
+    @classmethod
+    def load(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Flags (values that are not None) win over ``CHOPMARK_<NAME>`` variables in ``env``, which win over
+        the defaults. ``env`` defaults to ``os.environ``."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            flag = (flags or {}).get(spec.name)
+            if flag is not None:
+                values[spec.name] = _convert(spec.name, flag)
+                continue
+            text = env.get(ENV_PREFIX + spec.name.upper())
+            if text is not None:
+                values[spec.name] = _convert(spec.name, text)
+        settings = cls(**values)
+        return settings._completed()
+
+    def _completed(self) -> Settings:
+        store = self.store or f"sqlite:///{(self.data_dir / 'chopmark.db').as_posix()}"
+        public = self.public_url or f"http://{_url_host(self.host)}:{self.port}"
+        completed = dataclasses.replace(self, store=store, public_url=public.rstrip("/"))
+        completed.validate()
+        return completed
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigurationError` for any inconsistent setting."""
+        parts = urlsplit(self.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigurationError(f"public_url must be an http(s) URL without query, got {self.public_url!r}")
+        if parts.scheme == "http" and not _is_local(parts.hostname):
+            raise ConfigurationError("public_url must use https unless the host is a loopback address")
+        if not self.store.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
+            raise ConfigurationError(f"store must be sqlite:///PATH or redis://HOST:PORT/DB, got {self.store!r}")
+        if self.kek is not None and len(self.kek) != KEK_BYTES:
+            raise ConfigurationError(f"kek must be {KEK_BYTES} bytes (base64url in CHOPMARK_KEK)")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            raise ConfigurationError(f"log_level must be debug, info, warning or error, got {self.log_level!r}")
+
+    @property
+    def public_host(self) -> str:
+        """``host[:port]`` of the public URL, as it appears in did:web identifiers (port percent-encoded)."""
+        parts = urlsplit(self.public_url)
+        host = parts.hostname or ""
+        return f"{host}%3A{parts.port}" if parts.port else host
+
+    @property
+    def public_path(self) -> str:
+        """The path prefix of the public URL ('' at the root)."""
+        return urlsplit(self.public_url).path.rstrip("/")
+
+    def load_kek(self, *, create: bool = True, rng: Callable[[int], bytes] = os.urandom) -> bytes:
+        """The key-encryption key: the ``kek`` setting, else ``<data_dir>/kek.key`` (created with mode 0600
+        on first use when ``create``)."""
+        if self.kek is not None:
+            return self.kek
+        path = self.data_dir / "kek.key"
+        if not path.exists():
+            if not create:
+                raise ConfigurationError(f"no key-encryption key: set CHOPMARK_KEK or create {path}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(path, base64.urlsafe_b64encode(rng(KEK_BYTES)).rstrip(b"=") + b"\n")
+        return _decode_kek(path.read_text().strip(), str(path))
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it first: use theirs
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _decode_kek(text: str, where: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        raise ConfigurationError(f"{where}: the key-encryption key is not base64url") from None
+    if len(raw) != KEK_BYTES:
+        raise ConfigurationError(f"{where}: the key-encryption key must be {KEK_BYTES} bytes, got {len(raw)}")
+    return raw
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _convert(name: str, value: Any) -> Any:
+    """Turn a flag or environment string into the field's type, with a clear error."""
+    label = ENV_PREFIX + name.upper()
+    if not isinstance(value, str):
+        return Path(value) if name == "data_dir" else value
+    converters: dict[str, Callable[[str], Any]] = {
+        "port": lambda t: _parse_int(label, t, 1, 65535),
+        "workers": lambda t: _parse_int(label, t, 1, 64),
+        "max_body_bytes": lambda t: _parse_int(label, t, 1024, 64 * 1_048_576),
+        "rate_limit_per_minute": lambda t: _parse_int(label, t, 0, 10_000_000),
+        "status_cache_seconds": lambda t: _parse_int(label, t, 0, 86_400),
+        "challenge_ttl_seconds": lambda t: _parse_int(label, t, 1, 86_400),
+        "seed_demo": lambda t: _parse_bool(label, t),
+        "fetch_allowed_hosts": lambda t: _parse_hosts(label, t),
+        "data_dir": Path,
+        "kek": lambda t: _decode_kek(t, label),
+        "log_level": str.lower,
+    }
+    return converters.get(name, str)(value)

@@ -1,0 +1,36 @@
+"""The registry role as one value: issuers, keys, tokens and status lists over one store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from chopmark.jsonld import DocumentLoader
+from chopmark.store import Store
+from registry.issuers import Issuers
+from registry.keystore import EncryptedKeyStore, KeyStore
+from registry.statuslists import StatusLists
+from registry.tokens import Tokens
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Everything the registry publishes and administers."""
+
+    store: Store
+    keys: KeyStore
+    issuers: Issuers
+    tokens: Tokens
+    status_lists: StatusLists
+
+    @classmethod
+    def build(cls, store: Store, *, kek: bytes, public_url: str, public_host: str,
+              rng: Callable[[int], bytes], clock: Callable[[], datetime],
+              loader: DocumentLoader) -> Registry:
+        """Wire the registry's parts over ``store`` (keys sealed with ``kek``)."""
+        keys = EncryptedKeyStore(store, kek, rng)
+        issuers = Issuers(store, keys, public_host=public_host, clock=clock)
+        tokens = Tokens(store, rng=rng, clock=clock)
+        lists = StatusLists(store, issuers, public_url=public_url, rng=rng, clock=clock, loader=loader)
+        return cls(store, keys, issuers, tokens, lists)

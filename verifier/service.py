@@ -1,0 +1,275 @@
+"""Verifying over the VC API: credentials, presentations, single-use challenges, status and DID sources.
+
+Nothing here trusts a document's own claims about where to look: DID documents and status lists of this
+service come from the store directly; everything else goes through the SSRF-safe fetcher, allow-listed by
+the settings, with a cache. Status fails closed: an unreachable or invalid list fails the status check.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from chopmark import statuslist
+from chopmark.credentials import verify_credential
+from chopmark.datamodel import as_list, issuer_id
+from chopmark.dids.resolver import Resolver
+from chopmark.dids.web import loads_strict_json
+from chopmark.errors import (
+    BadRequest,
+    ChopmarkError,
+    CredentialStatusSet,
+    DidNotFoundError,
+    InvalidChallengeError,
+    StatusRangeError,
+    StatusRetrievalError,
+    StatusVerificationError,
+    Unprocessable,
+)
+from chopmark.jsonld import DocumentLoader
+from chopmark.presentations import verify_presentation
+from chopmark.results import CheckResult, VerificationResult
+from chopmark.store import Store
+from verifier.results import credential_response, presentation_response
+
+NS_CHALLENGE = "challenge"
+CREDENTIAL_CHECKS = ("proof", "validity", "issuerBinding", "status")
+CREDENTIAL_OPTIONS = frozenset({"checks", "returnResults", "returnProblemDetails", "returnCredential"})
+PRESENTATION_OPTIONS = frozenset({"challenge", "domain", "returnPresentation", "checks"})
+
+
+@dataclass(frozen=True)
+class LocalList:
+    """A status list served by this service: who issued it, for what, and its live bits."""
+
+    issuer: str
+    purpose: str
+    size: int
+    bit: Callable[[int], bool]
+
+
+class LocalSources(Protocol):
+    """What this service serves itself (answered from the store, never over the network)."""
+
+    def did_document(self, url: str) -> bytes | None:
+        """The did.json bytes when ``url`` is one of our DID documents, else None."""
+
+    def status_list(self, url: str) -> LocalList | None:
+        """The list when ``url`` is one of our status list URLs, else None."""
+
+
+class TtlCache:
+    """A small thread-safe cache with per-entry expiry (monotonic clock)."""
+
+    def __init__(self, seconds: float, max_entries: int = 4096) -> None:
+        """Entries live ``seconds``; the oldest are dropped past ``max_entries``."""
+        self._seconds = seconds
+        self._max = max_entries
+        self._data: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        """The live value or None."""
+        with self._lock:
+            hit = self._data.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` for the configured time."""
+        with self._lock:
+            if len(self._data) >= self._max:
+                self._data.pop(next(iter(self._data)))
+            self._data[key] = (time.monotonic() + self._seconds, value)
+
+
+class Verification:
+    """The verifier role's domain service."""
+
+    def __init__(self, store: Store, local: LocalSources, *, clock: Callable[[], datetime],
+                 rng: Callable[[int], bytes], loader: DocumentLoader,
+                 remote_fetch: Callable[[str], bytes] | None, challenge_ttl: int = 300,
+                 cache_seconds: int = 60) -> None:
+        """``remote_fetch`` is the SSRF-safe fetcher (None: no network at all)."""
+        self._store = store
+        self._local = local
+        self._clock = clock
+        self._rng = rng
+        self._loader = loader
+        self._remote = remote_fetch
+        self._challenge_ttl = challenge_ttl
+        self._local_docs = TtlCache(2.0)
+        self._remote_docs = TtlCache(cache_seconds)
+        self._remote_lists = TtlCache(cache_seconds)
+        self.resolver = Resolver(web_fetch=self._fetch_did)
+
+    # -- sources -----------------------------------------------------------------------------------------
+    def _fetch_did(self, url: str) -> bytes:
+        for cache, source in ((self._local_docs, self._local.did_document), (self._remote_docs, self._remote)):
+            cached = cache.get(url)
+            if cached is not None:
+                return bytes(cached)
+            if source is None:
+                continue
+            body = source(url)
+            if body is not None:
+                cache.put(url, body)
+                return body
+        raise DidNotFoundError(f"{url} is not served here and fetching other hosts is disabled "
+                               "(CHOPMARK_FETCH_ALLOWED_HOSTS)")
+
+    # -- challenges --------------------------------------------------------------------------------------
+    def create_challenge(self) -> str:
+        """``POST /challenges``: a fresh single-use challenge, valid for the configured TTL."""
+        challenge = base64.urlsafe_b64encode(self._rng(24)).rstrip(b"=").decode()
+        self._store.create(NS_CHALLENGE, challenge, b"1", ttl=self._challenge_ttl)
+        return challenge
+
+    def _use_challenge(self, challenge: str) -> CheckResult:
+        """Consume ``challenge`` atomically: exactly one verification may use it."""
+        if 0 < len(challenge) <= 256 and self._store.take(NS_CHALLENGE, challenge) is not None:
+            return CheckResult.ok("challenge")
+        error = InvalidChallengeError("the challenge is unknown, expired or already used; request one from "
+                                      "POST /challenges", code="INVALID_CHALLENGE_ERROR")
+        return CheckResult.failed("challenge", [error])
+
+    # -- status ------------------------------------------------------------------------------------------
+    def status_checker(self, now: datetime) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]:
+        """The ``status_checker`` hook for the kernel: local lists from the store, remote ones fetched."""
+        def check(entry: Mapping[str, Any], credential: Mapping[str, Any]) -> Mapping[str, Any]:
+            position = _position(entry, credential)
+            try:
+                parsed = statuslist.check_entry(entry, credential)
+                local = self._local.status_list(parsed.list_url)
+                if local is not None:
+                    return _check_local(parsed, local, credential)
+                return self._check_remote(parsed, credential, now)
+            except ChopmarkError as exc:
+                exc.extra.setdefault("entry", position)
+                raise
+        return check
+
+    def _check_remote(self, parsed: statuslist.ParsedEntry, credential: Mapping[str, Any],
+                      now: datetime) -> Mapping[str, Any]:
+        list_credential = self._remote_lists.get(parsed.list_url)
+        if list_credential is None:
+            if self._remote is None:
+                raise StatusRetrievalError(f"{parsed.list_url} is not served here and fetching is disabled")
+            try:
+                list_credential = loads_strict_json(self._remote(parsed.list_url), StatusRetrievalError)
+            except ChopmarkError as exc:
+                raise StatusRetrievalError(f"could not retrieve {parsed.list_url}: {exc.detail}") from None
+            self._verify_list(list_credential, credential, now)
+            self._remote_lists.put(parsed.list_url, list_credential)
+        outcome = statuslist.evaluate(parsed, list_credential, now=now)
+        return _outcome_details(parsed, outcome)
+
+    def _verify_list(self, list_credential: Any, credential: Mapping[str, Any], now: datetime) -> None:
+        """The status list credential must verify and come from the credential's issuer (§3.2 step 4)."""
+        result = verify_credential(list_credential, resolver=self.resolver, now=now, loader=self._loader)
+        if not result.verified:
+            codes = ", ".join(p.code for p in result.problems)
+            raise StatusVerificationError(f"the status list credential does not verify ({codes})")
+        if issuer_id(list_credential) != issuer_id(credential):
+            raise StatusVerificationError("the status list was issued by another issuer than the credential")
+
+    # -- verify ------------------------------------------------------------------------------------------
+    def verify_credential(self, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``POST /credentials/verify``: 200 when every requested check passed, else 400 (422: not a
+        credential at all)."""
+        credential, options = _split(body, "verifiableCredential", CREDENTIAL_OPTIONS)
+        checks = _checks(options)
+        now = self._clock()
+        result = verify_credential(credential, resolver=self.resolver, now=now, loader=self._loader,
+                                   issuer_binding="issuerBinding" in checks,
+                                   status_checker=self.status_checker(now) if "status" in checks else None)
+        if "validity" not in checks:
+            result.checks = [c for c in result.checks if c.check != "validity"]
+        response = credential_response(result, credential,
+                                       return_credential=options.get("returnCredential") is True,
+                                       return_results=options.get("returnResults", True) is not False,
+                                       return_problems=options.get("returnProblemDetails", True) is not False)
+        return (200 if result.verified else 400), response
+
+    def verify_presentation(self, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``POST /presentations/verify`` with ``options.challenge`` (single use) and ``options.domain``."""
+        presentation, options = _split(body, "verifiablePresentation", PRESENTATION_OPTIONS)
+        challenge, domain = options.get("challenge"), options.get("domain")
+        for name, value in (("challenge", challenge), ("domain", domain)):
+            if value is not None and not isinstance(value, str):
+                raise BadRequest(f"options.{name} must be a string", pointer=f"/options/{name}")
+        checks = _checks(options)
+        now = self._clock()
+        result: VerificationResult = verify_presentation(
+            presentation, resolver=self.resolver, now=now, challenge=challenge, domain=domain,
+            loader=self._loader, issuer_binding="issuerBinding" in checks,
+            status_checker=self.status_checker(now) if "status" in checks else None)
+        if challenge is not None:
+            result.add(self._use_challenge(challenge))
+        response = presentation_response(result, presentation, challenge=challenge, domain=domain,
+                                         return_presentation=options.get("returnPresentation") is True)
+        return (200 if result.verified else 400), response
+
+
+def _position(entry: Mapping[str, Any], credential: Mapping[str, Any]) -> int:
+    entries = as_list(credential.get("credentialStatus"))
+    return next((i for i, e in enumerate(entries) if e is entry), 0)
+
+
+def _check_local(parsed: statuslist.ParsedEntry, local: LocalList, credential: Mapping[str, Any]) -> dict[str, Any]:
+    """A list served here: the same rules as §3.2, read straight from the store (no signature round trip)."""
+    if local.purpose != parsed.purpose:
+        raise StatusVerificationError(f"the list is for {local.purpose}, the entry says {parsed.purpose}")
+    if local.issuer != issuer_id(credential):
+        raise StatusVerificationError("the status list was issued by another issuer than the credential")
+    if parsed.size != 1:
+        raise StatusVerificationError("this service's lists hold 1-bit entries")
+    if not 0 <= parsed.index < local.size:
+        raise StatusRangeError(f"index {parsed.index} is outside the list of {local.size} entries")
+    status = int(local.bit(parsed.index))
+    outcome = statuslist.StatusOutcome(parsed.purpose, parsed.index, status, status == 0, None)
+    return _outcome_details(parsed, outcome)
+
+
+def _outcome_details(parsed: statuslist.ParsedEntry, outcome: statuslist.StatusOutcome) -> dict[str, Any]:
+    details = {"purpose": parsed.purpose, "index": parsed.index, "listCredential": parsed.list_url,
+               "status": outcome.status, "valid": outcome.valid}
+    if outcome.status and parsed.purpose in ("revocation", "suspension"):
+        code = "REVOKED" if parsed.purpose == "revocation" else "SUSPENDED"
+        raise CredentialStatusSet(f"the credential is {code.lower()} ({parsed.list_url} index {parsed.index})",
+                                  code=code, statusPurpose=parsed.purpose, statusListIndex=str(parsed.index))
+    return details
+
+
+def _split(body: Mapping[str, Any], member: str, allowed: frozenset[str]) -> tuple[Any, dict[str, Any]]:
+    unknown = set(body) - {member, "options"}
+    if unknown:
+        raise BadRequest(f"unknown members {sorted(unknown)}; expected {member} and options", code="UNKNOWN_MEMBER")
+    if member not in body or not isinstance(body[member], dict):
+        raise Unprocessable(f"{member} must be a JSON object", pointer=f"/{member}", code="NOT_A_CREDENTIAL"
+                            if member == "verifiableCredential" else "NOT_A_PRESENTATION")
+    options = body.get("options", {})
+    if not isinstance(options, dict):
+        raise BadRequest("options must be an object", pointer="/options")
+    unknown = set(options) - allowed
+    if unknown:
+        raise BadRequest(f"unknown options {sorted(unknown)}; supported: {sorted(allowed)}", pointer="/options",
+                         code="UNKNOWN_OPTION")
+    return body[member], options
+
+
+def _checks(options: Mapping[str, Any]) -> frozenset[str]:
+    """``options.checks`` narrows the checks (``["proof"]``: no dates, issuer binding or status); default all."""
+    checks = options.get("checks")
+    if checks is None:
+        return frozenset(CREDENTIAL_CHECKS)
+    if not isinstance(checks, list) or not checks or not all(c in CREDENTIAL_CHECKS for c in checks):
+        raise BadRequest(f"options.checks must be a non-empty list drawn from {list(CREDENTIAL_CHECKS)}",
+                         pointer="/options/checks", code="INVALID_CHECKS")
+    return frozenset(checks) | {"proof"}
