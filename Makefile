@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean reset-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
+# Starts the service on the embedded SQLite store in .chopmark/ and, on first run, seeds the demo ecosystem.
 run: $(STAMP)
-	$(VENV)/bin/chopmark demo kernel
+	$(VENV)/bin/chopmark serve --data-dir .chopmark --seed-demo
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check chopmark issuer verifier wallet registry tests bench
@@ -30,6 +31,11 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/kernel.py
+	$(PY) bench/http.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Removes the local data of `make run` (demo store, keys, tokens).
+reset-data:
+	rm -rf .chopmark

@@ -20,7 +20,7 @@ from issuer.service import Issuance
 from registry.blueprint import register as register_registry
 from registry.service import Registry
 from verifier.blueprint import register as register_verifier
-from verifier.service import LocalList, Verification
+from verifier.service import LocalList, RemoteFetcher, Verification
 
 
 def _utc_now() -> datetime:
@@ -60,17 +60,18 @@ class _RegistrySources:
                          size=record["size"], bit=lambda index: lists.get(list_id, index))
 
 
-def build_fetcher(settings: Settings) -> Callable[[str], bytes] | None:
+def build_fetcher(settings: Settings) -> SafeFetcher | None:
     """The SSRF-safe fetcher for other hosts, or None when no host is allow-listed (the default)."""
     if not settings.fetch_allowed_hosts:
         return None
     hosts = None if "*" in settings.fetch_allowed_hosts else frozenset(settings.fetch_allowed_hosts)
-    return SafeFetcher(allowed_hosts=hosts, max_bytes=1_000_000)
+    return SafeFetcher(allowed_hosts=hosts, max_bytes=1_000_000,
+                       allow_http_loopback=settings.fetch_allow_http_loopback)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None,
                clock: Callable[[], datetime] = _utc_now, rng: Callable[[int], bytes] = os.urandom,
-               fetcher: Callable[[str], bytes] | None = None, loader: DocumentLoader | None = None) -> Flask:
+               fetcher: RemoteFetcher | None = None, loader: DocumentLoader | None = None) -> Flask:
     """Build the Chopmark application. Everything that does I/O or depends on time can be injected."""
     settings = settings or Settings.load()
     store = store or open_store(settings.store)

@@ -73,8 +73,9 @@ class Issuers:
     def create(self, name: str, *, suites: Iterable[str] | None = None,
                status_purposes: Iterable[str] = PURPOSES) -> dict[str, Any]:
         """Create issuer ``name`` with one key per needed key type (Ed25519 and P-256 by default)."""
-        if name != HOST:
-            check_name(name)
+        return self._create(check_name(name), suites=suites, status_purposes=status_purposes)
+
+    def _create(self, name: str, *, suites: Iterable[str] | None, status_purposes: Iterable[str]) -> dict[str, Any]:
         chosen = list(suites) if suites is not None else None
         key_types = key_types_for(chosen) if chosen else DEFAULT_KEY_TYPES
         purposes = [p for p in status_purposes]
@@ -101,7 +102,7 @@ class Issuers:
         if record is not None:
             return dict(record)
         try:
-            return self.create(HOST, suites=["eddsa-rdfc-2022"], status_purposes=())
+            return self._create(HOST, suites=["eddsa-rdfc-2022"], status_purposes=())
         except Conflict:
             return self.get(HOST)
 

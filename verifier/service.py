@@ -32,6 +32,7 @@ from chopmark.errors import (
     Unprocessable,
 )
 from chopmark.jsonld import DocumentLoader
+from chopmark.net.fetch import Fetched
 from chopmark.presentations import verify_presentation
 from chopmark.results import CheckResult, VerificationResult
 from chopmark.store import Store
@@ -61,6 +62,20 @@ class LocalSources(Protocol):
 
     def status_list(self, url: str) -> LocalList | None:
         """The list when ``url`` is one of our status list URLs, else None."""
+
+
+class RemoteFetcher(Protocol):
+    """The SSRF-safe fetcher (:class:`chopmark.net.fetch.SafeFetcher`): conditional GETs with ETags."""
+
+    def fetch(self, url: str, *, etag: str | None = None) -> Fetched:
+        """GET ``url`` (If-None-Match ``etag`` when given)."""
+
+
+@dataclass
+class _CachedList:
+    expires: float
+    etag: str | None
+    credential: dict[str, Any]
 
 
 class TtlCache:
@@ -94,7 +109,7 @@ class Verification:
 
     def __init__(self, store: Store, local: LocalSources, *, clock: Callable[[], datetime],
                  rng: Callable[[int], bytes], loader: DocumentLoader,
-                 remote_fetch: Callable[[str], bytes] | None, challenge_ttl: int = 300,
+                 remote_fetch: RemoteFetcher | None, challenge_ttl: int = 300,
                  cache_seconds: int = 60) -> None:
         """``remote_fetch`` is the SSRF-safe fetcher (None: no network at all)."""
         self._store = store
@@ -106,12 +121,15 @@ class Verification:
         self._challenge_ttl = challenge_ttl
         self._local_docs = TtlCache(2.0)
         self._remote_docs = TtlCache(cache_seconds)
-        self._remote_lists = TtlCache(cache_seconds)
+        self._cache_seconds = cache_seconds
+        self._remote_lists: dict[str, _CachedList] = {}
         self.resolver = Resolver(web_fetch=self._fetch_did)
 
     # -- sources -----------------------------------------------------------------------------------------
     def _fetch_did(self, url: str) -> bytes:
-        for cache, source in ((self._local_docs, self._local.did_document), (self._remote_docs, self._remote)):
+        fetcher = self._remote
+        remote = (lambda u: fetcher.fetch(u).body) if fetcher is not None else None
+        for cache, source in ((self._local_docs, self._local.did_document), (self._remote_docs, remote)):
             cached = cache.get(url)
             if cached is not None:
                 return bytes(cached)
@@ -157,25 +175,47 @@ class Verification:
 
     def _check_remote(self, parsed: statuslist.ParsedEntry, credential: Mapping[str, Any],
                       now: datetime) -> Mapping[str, Any]:
-        list_credential = self._remote_lists.get(parsed.list_url)
-        if list_credential is None:
-            if self._remote is None:
-                raise StatusRetrievalError(f"{parsed.list_url} is not served here and fetching is disabled")
-            try:
-                list_credential = loads_strict_json(self._remote(parsed.list_url), StatusRetrievalError)
-            except ChopmarkError as exc:
-                raise StatusRetrievalError(f"could not retrieve {parsed.list_url}: {exc.detail}") from None
-            self._verify_list(list_credential, credential, now)
-            self._remote_lists.put(parsed.list_url, list_credential)
+        list_credential = self._remote_list(parsed.list_url, credential, now)
         outcome = statuslist.evaluate(parsed, list_credential, now=now)
         return _outcome_details(parsed, outcome)
 
-    def _verify_list(self, list_credential: Any, credential: Mapping[str, Any], now: datetime) -> None:
-        """The status list credential must verify and come from the credential's issuer (§3.2 step 4)."""
+    def _remote_list(self, url: str, credential: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """A verified remote status list: cached for the TTL, then revalidated with its ETag (304 keeps the
+        verified copy). Any failure fails closed: a stale copy is never used."""
+        cached = self._remote_lists.get(url)
+        if cached is not None and cached.expires > time.monotonic():
+            self._check_list_issuer(cached.credential, credential)
+            return cached.credential
+        if self._remote is None:
+            raise StatusRetrievalError(f"{url} is not served here and fetching other hosts is disabled")
+        try:
+            fetched = self._remote.fetch(url, etag=cached.etag if cached is not None else None)
+            if fetched.status == 304 and cached is not None:
+                list_credential = cached.credential
+            else:
+                list_credential = loads_strict_json(fetched.body, StatusRetrievalError)
+        except ChopmarkError as exc:
+            raise StatusRetrievalError(f"could not retrieve {url}: {exc.detail}") from None
+        if not isinstance(list_credential, dict):
+            raise StatusRetrievalError(f"{url} did not return a JSON object")
+        if cached is None or list_credential is not cached.credential:
+            self._verify_list(list_credential, now)
+        self._check_list_issuer(list_credential, credential)
+        if len(self._remote_lists) > 4096:
+            self._remote_lists.clear()
+        self._remote_lists[url] = _CachedList(time.monotonic() + self._cache_seconds, fetched.etag, list_credential)
+        return list_credential
+
+    def _verify_list(self, list_credential: Any, now: datetime) -> None:
+        """The status list credential must itself verify (Bitstring Status List §3.2, "validate" step)."""
         result = verify_credential(list_credential, resolver=self.resolver, now=now, loader=self._loader)
         if not result.verified:
             codes = ", ".join(p.code for p in result.problems)
             raise StatusVerificationError(f"the status list credential does not verify ({codes})")
+
+    @staticmethod
+    def _check_list_issuer(list_credential: Mapping[str, Any], credential: Mapping[str, Any]) -> None:
+        """Chopmark policy: a status list counts only when the credential's own issuer issued it."""
         if issuer_id(list_credential) != issuer_id(credential):
             raise StatusVerificationError("the status list was issued by another issuer than the credential")
 

@@ -27,6 +27,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -112,6 +113,15 @@ class _Target:
         self.host_header = shown if self.port == default else f"{shown}:{self.port}"
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A response: ``status`` 200 (``body`` set) or 304 (not modified; body empty), and the ``ETag``."""
+
+    status: int
+    body: bytes
+    etag: str | None
+
+
 class SafeFetcher:
     """``fetcher(url) -> bytes``: a hardened HTTPS GET (see the module docstring for the policy)."""
 
@@ -133,6 +143,10 @@ class SafeFetcher:
 
     def __call__(self, url: str) -> bytes:
         """GET ``url`` and return the body, or raise :class:`FetchError`."""
+        return self.fetch(url).body
+
+    def fetch(self, url: str, *, etag: str | None = None) -> Fetched:
+        """GET ``url``; with ``etag`` a conditional GET (``If-None-Match``) that may answer 304 with no body."""
         target = _Target(url)
         if self.allowed_hosts is not None and target.host not in self.allowed_hosts:
             raise FetchError(f"host {target.host} is not in the allowed hosts")
@@ -141,10 +155,10 @@ class SafeFetcher:
         sock = _connect(addresses, target.port, deadline)
         watchdog = _Watchdog(sock, deadline)
         try:
-            body = self._exchange(sock, target, deadline)
+            fetched = self._exchange(sock, target, deadline, etag)
             if watchdog.fired:  # the watchdog may have cut a close-delimited body short
                 raise TimeoutError("deadline exceeded")
-            return body
+            return fetched
         except (OSError, http.client.HTTPException) as exc:
             if watchdog.fired:
                 raise FetchError(f"fetching {url} exceeded the {self.timeout} s deadline") from None
@@ -168,7 +182,7 @@ class SafeFetcher:
             check_address(address, allow_private=self.allow_private, allow_loopback=self.allow_http_loopback)
         return addresses
 
-    def _exchange(self, raw: socket.socket, target: _Target, deadline: float) -> bytes:
+    def _exchange(self, raw: socket.socket, target: _Target, deadline: float, etag: str | None) -> Fetched:
         sock: socket.socket = raw
         if target.scheme == "https":
             raw.settimeout(_remaining(deadline))
@@ -180,11 +194,17 @@ class SafeFetcher:
             conn.putheader("Host", target.host_header)
             conn.putheader("Accept", _ACCEPT)
             conn.putheader("Connection", "close")
+            if etag is not None:
+                if any(c in etag for c in "\r\n\0"):
+                    raise FetchError("invalid ETag value")
+                conn.putheader("If-None-Match", etag)
             conn.endheaders()
             sock.settimeout(_remaining(deadline))
             response = conn.getresponse()
+            if etag is not None and response.status == 304:  # RFC 9110 §15.4.5: reuse the cached body
+                return Fetched(304, b"", response.getheader("ETag") or etag)
             self._check_response(response)
-            return self._read_body(response, sock, deadline)
+            return Fetched(200, self._read_body(response, sock, deadline), response.getheader("ETag"))
         finally:
             conn.close()
 

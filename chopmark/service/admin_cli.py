@@ -19,7 +19,7 @@ from rich.table import Table
 from chopmark.errors import ChopmarkError
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyType
-from chopmark.service.seed import seed_demo
+from chopmark.service import seed
 from chopmark.service.settings import Settings
 from chopmark.store import describe_store, open_store
 from chopmark.suites import ISSUABLE
@@ -31,7 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def store_options(func: F) -> F:
     """The options every admin command shares with ``serve``."""
     func = click.option("--public-url", help="Public base URL (default http://HOST:PORT).")(func)
-    func = click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default .chopmark).")(func)
+    func = click.option("--data-dir", type=click.Path(file_okay=False),
+                        help="Data directory (default .chopmark).")(func)
     func = click.option("--store", "store_url", help="sqlite:///PATH (default <data-dir>/chopmark.db) or "
                         "redis://HOST:PORT/DB.")(func)
     return func
@@ -94,7 +95,7 @@ def serve(host: str | None, port: int | None, workers: int | None, seed_demo: bo
     registry = _registry(settings)
     registry.store.ping()
     if settings.seed_demo:
-        rows = seed_demo(registry, settings.data_dir)
+        rows = seed.seed_demo(registry, settings.data_dir)
         if rows:
             _print_demo(rows, settings)
     registry.store.close()
@@ -110,7 +111,9 @@ def _print_demo(rows: list[dict[str, Any]], settings: Settings) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(row["name"], row["role"], row["did"], row["token"])
-    Console(stderr=True).print(table)
+    console = Console(stderr=True)
+    console.width = max(console.width, 150)
+    console.print(table)
 
 
 # --- issuer --------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from chopmark.service.settings import Settings
 
@@ -24,9 +24,12 @@ class ChopmarkServer(BaseApplication):  # type: ignore[misc]
             "bind": f"{host}:{self.settings.port}", "workers": self.settings.workers, "worker_class": "sync",
             "preload_app": False, "loglevel": self.settings.log_level, "accesslog": None, "errorlog": "-",
             "timeout": 30, "graceful_timeout": 10, "limit_request_line": 8190, "proc_name": "chopmark",
+            "control_socket_disable": True,
         }
+        known = self.cfg.settings
         for key, value in config.items():
-            self.cfg.set(key, value)
+            if key in known:  # control_socket_disable exists from gunicorn 24 on
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         """Called in each worker: build the application."""

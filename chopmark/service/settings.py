@@ -63,6 +63,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = 3000
     fetch_allowed_hosts: tuple[str, ...] = ()
+    fetch_allow_http_loopback: bool = False
     status_cache_seconds: int = 60
     challenge_ttl_seconds: int = 300
     seed_demo: bool = False
@@ -181,6 +182,7 @@ def _convert(name: str, value: Any) -> Any:
         "status_cache_seconds": lambda t: _parse_int(label, t, 0, 86_400),
         "challenge_ttl_seconds": lambda t: _parse_int(label, t, 1, 86_400),
         "seed_demo": lambda t: _parse_bool(label, t),
+        "fetch_allow_http_loopback": lambda t: _parse_bool(label, t),
         "fetch_allowed_hosts": lambda t: _parse_hosts(label, t),
         "data_dir": Path,
         "kek": lambda t: _decode_kek(t, label),

@@ -106,8 +106,9 @@ def _http_exception(exc: HTTPException) -> Response:
               413: f"the request body exceeds {current_app.config.get('MAX_CONTENT_LENGTH')} bytes"}.get(
         code, exc.description or exc.name)
     extra: dict[str, Any] = {}
-    if code == 405 and getattr(exc, "valid_methods", None):
-        extra["allow"] = sorted(exc.valid_methods or [])
+    allowed = getattr(exc, "valid_methods", None)
+    if code == 405 and allowed:
+        extra["allow"] = sorted(allowed)
     return error_response(cls(detail, **extra))
 
 
