@@ -1,0 +1,123 @@
+"""Test helpers: a private ``redis-server`` on a free loopback port (never the machine's shared Redis)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO
+
+import redis
+
+START_TIMEOUT = 15.0
+
+
+def redis_server_binary() -> str | None:
+    """The path of ``redis-server``, or None when it is not installed."""
+    return shutil.which("redis-server")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_answers(url: str, timeout: float = 1.0) -> bool:
+    """True when the Redis server at ``url`` answers PING."""
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        return bool(client.ping())
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+class OwnRedis:
+    """A ``redis-server`` child process with its own data directory and port (AOF on)."""
+
+    def __init__(self, binary: str, data_dir: Path, port: int, appendfsync: str) -> None:
+        self.binary = binary
+        self.data_dir = data_dir
+        self.port = port
+        self.appendfsync = appendfsync
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server (replaying the AOF of ``data_dir`` if any) and wait until it answers PING."""
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
+                "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no"]
+        if self._log is None:
+            self._log = (self.data_dir / "redis.log").open("ab")
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not redis_answers(self.url, timeout=0.5):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                log = (self.data_dir / "redis.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"redis-server on port {self.port} did not start:\n{log}")
+            time.sleep(0.05)
+
+    def kill9(self) -> None:
+        """Kill the server with SIGKILL (no shutdown, no final fsync) and reap it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> None:
+        """Start again on the same port and directory (so the append-only file is replayed)."""
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        """Terminate the server (SIGTERM, then SIGKILL after 5 s)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self.proc = None
+
+    def close(self) -> None:
+        """Stop the server and close its log."""
+        self.stop()
+        if self._log is not None:
+            with suppress(OSError):
+                self._log.close()
+            self._log = None
+
+
+@contextmanager
+def own_redis_server(tmp_dir: Path, *, appendfsync: str = "always") -> Iterator[OwnRedis]:
+    """Run a private ``redis-server`` in ``tmp_dir`` for the duration of the block; always stops it."""
+    binary = redis_server_binary()
+    if binary is None:
+        raise RuntimeError("redis-server is not installed")
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    server: OwnRedis | None = None
+    try:
+        for attempt in range(3):  # the free port may be taken between the probe and the start
+            server = OwnRedis(binary, tmp_dir, free_port(), appendfsync)
+            try:
+                server.start()
+                break
+            except RuntimeError:
+                server.close()
+                if attempt == 2:
+                    raise
+        assert server is not None
+        yield server
+    finally:
+        if server is not None:
+            server.close()
