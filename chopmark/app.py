@@ -4,6 +4,7 @@ verifier into one Flask application with the shared HTTP plumbing (errors, auth,
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -65,8 +66,9 @@ def build_fetcher(settings: Settings) -> SafeFetcher | None:
     if not settings.fetch_allowed_hosts:
         return None
     hosts = None if "*" in settings.fetch_allowed_hosts else frozenset(settings.fetch_allowed_hosts)
-    return SafeFetcher(allowed_hosts=hosts, max_bytes=1_000_000,
-                       allow_http_loopback=settings.fetch_allow_http_loopback)
+    context = ssl.create_default_context(cafile=settings.fetch_ca_file or None)
+    return SafeFetcher(allowed_hosts=hosts, max_bytes=1_000_000, ssl_context=context,
+                       allow_http_loopback=settings.fetch_allow_loopback)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None,

@@ -387,9 +387,10 @@ class StatusListLengthError(ChopmarkError):
 
 
 class StatusRangeError(ChopmarkError):
-    """The status list index is outside the list (Bitstring Status List §3.2 step 9)."""
+    """The status list index is outside the list (Bitstring Status List §3.2 step 10, which raises the VC Data
+    Model's RANGE_ERROR)."""
 
-    type = STATUS + "RANGE_ERROR"
+    type = VCDM + "RANGE_ERROR"
     title = "Status list index out of range"
     code = "RANGE_ERROR"
     status = 400

@@ -73,7 +73,7 @@ def credential_response(result: VerificationResult, credential: Any, *, return_c
                         return_results: bool = True, return_problems: bool = True) -> dict[str, Any]:
     """The VC API body for ``POST /credentials/verify`` (and for each credential of a presentation)."""
     out: dict[str, Any] = {"verified": result.verified}
-    if return_credential:
+    if return_credential and isinstance(credential, Mapping):  # VCALM: ``credential`` is an object
         out["credential"] = credential
     out["problemDetails"] = problem_details(result) if return_problems else []
     if return_results and isinstance(credential, Mapping):

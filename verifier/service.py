@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chopmark import statuslist
-from chopmark.credentials import verify_credential
+from chopmark.credentials import CredentialPolicy, check_validity, verify_credential
 from chopmark.datamodel import as_list, issuer_id
 from chopmark.dids.resolver import Resolver
 from chopmark.dids.web import loads_strict_json
@@ -119,7 +119,6 @@ class Verification:
         self._loader = loader
         self._remote = remote_fetch
         self._challenge_ttl = challenge_ttl
-        self._local_docs = TtlCache(2.0)
         self._remote_docs = TtlCache(cache_seconds)
         self._cache_seconds = cache_seconds
         self._remote_lists: dict[str, _CachedList] = {}
@@ -127,18 +126,19 @@ class Verification:
 
     # -- sources -----------------------------------------------------------------------------------------
     def _fetch_did(self, url: str) -> bytes:
+        # Our own DID documents come straight from the store, uncached: after a key rotation (by another worker
+        # or the admin CLI) a credential signed with the new key must verify at once in every worker.
+        local = self._local.did_document(url)
+        if local is not None:
+            return local
         fetcher = self._remote
-        remote = (lambda u: fetcher.fetch(u).body) if fetcher is not None else None
-        for cache, source in ((self._local_docs, self._local.did_document), (self._remote_docs, remote)):
-            cached = cache.get(url)
+        if fetcher is not None:
+            cached = self._remote_docs.get(url)
             if cached is not None:
                 return bytes(cached)
-            if source is None:
-                continue
-            body = source(url)
-            if body is not None:
-                cache.put(url, body)
-                return body
+            body = fetcher.fetch(url).body
+            self._remote_docs.put(url, body)
+            return body
         raise DidNotFoundError(f"{url} is not served here and fetching other hosts is disabled "
                                "(CHOPMARK_FETCH_ALLOWED_HOSTS)")
 
@@ -176,7 +176,11 @@ class Verification:
     def _check_remote(self, parsed: statuslist.ParsedEntry, credential: Mapping[str, Any],
                       now: datetime) -> Mapping[str, Any]:
         list_credential = self._remote_list(parsed.list_url, credential, now)
-        outcome = statuslist.evaluate(parsed, list_credential, now=now)
+        validity = check_validity(list_credential, CredentialPolicy(now=now))  # with the usual clock skew
+        if not validity.passed:
+            raise StatusVerificationError(f"the status list is outside its validity period: "
+                                          f"{validity.problems[0].detail}")
+        outcome = statuslist.evaluate(parsed, list_credential)
         return _outcome_details(parsed, outcome)
 
     def _remote_list(self, url: str, credential: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -280,9 +284,10 @@ def _check_local(parsed: statuslist.ParsedEntry, local: LocalList, credential: M
 def _outcome_details(parsed: statuslist.ParsedEntry, outcome: statuslist.StatusOutcome) -> dict[str, Any]:
     details = {"purpose": parsed.purpose, "index": parsed.index, "listCredential": parsed.list_url,
                "status": outcome.status, "valid": outcome.valid}
-    if outcome.status and parsed.purpose in ("revocation", "suspension"):
-        code = "REVOKED" if parsed.purpose == "revocation" else "SUSPENDED"
-        raise CredentialStatusSet(f"the credential is {code.lower()} ({parsed.list_url} index {parsed.index})",
+    if outcome.status and parsed.purpose not in ("refresh", "message"):  # those two only inform (§2.1)
+        code = {"revocation": "REVOKED", "suspension": "SUSPENDED"}.get(parsed.purpose, "STATUS_SET")
+        raise CredentialStatusSet(f"the credential's {parsed.purpose} status is set ({parsed.list_url} index "
+                                  f"{parsed.index})",
                                   code=code, statusPurpose=parsed.purpose, statusListIndex=str(parsed.index))
     return details
 

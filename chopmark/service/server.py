@@ -26,6 +26,8 @@ class ChopmarkServer(BaseApplication):  # type: ignore[misc]
             "timeout": 30, "graceful_timeout": 10, "limit_request_line": 8190, "proc_name": "chopmark",
             "control_socket_disable": True,
         }
+        if self.settings.tls_cert_file:
+            config.update(certfile=self.settings.tls_cert_file, keyfile=self.settings.tls_key_file)
         known = self.cfg.settings
         for key, value in config.items():
             if key in known:  # control_socket_disable exists from gunicorn 24 on

@@ -63,7 +63,10 @@ class Settings:
     max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = 3000
     fetch_allowed_hosts: tuple[str, ...] = ()
-    fetch_allow_http_loopback: bool = False
+    fetch_allow_loopback: bool = False
+    fetch_ca_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
     status_cache_seconds: int = 60
     challenge_ttl_seconds: int = 300
     seed_demo: bool = False
@@ -88,7 +91,8 @@ class Settings:
 
     def _completed(self) -> Settings:
         store = self.store or f"sqlite:///{(self.data_dir / 'chopmark.db').as_posix()}"
-        public = self.public_url or f"http://{_url_host(self.host)}:{self.port}"
+        scheme = "https" if self.tls_cert_file else "http"
+        public = self.public_url or f"{scheme}://{_url_host(self.host)}:{self.port}"
         completed = dataclasses.replace(self, store=store, public_url=public.rstrip("/"))
         completed.validate()
         return completed
@@ -104,6 +108,12 @@ class Settings:
             raise ConfigurationError(f"store must be sqlite:///PATH or redis://HOST:PORT/DB, got {self.store!r}")
         if self.kek is not None and len(self.kek) != KEK_BYTES:
             raise ConfigurationError(f"kek must be {KEK_BYTES} bytes (base64url in CHOPMARK_KEK)")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ConfigurationError("tls_cert_file and tls_key_file must be given together")
+        for name in ("tls_cert_file", "tls_key_file", "fetch_ca_file"):
+            value = getattr(self, name)
+            if value and not Path(value).is_file():
+                raise ConfigurationError(f"{name}: {value} is not a readable file")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigurationError(f"log_level must be debug, info, warning or error, got {self.log_level!r}")
 
@@ -182,7 +192,7 @@ def _convert(name: str, value: Any) -> Any:
         "status_cache_seconds": lambda t: _parse_int(label, t, 0, 86_400),
         "challenge_ttl_seconds": lambda t: _parse_int(label, t, 1, 86_400),
         "seed_demo": lambda t: _parse_bool(label, t),
-        "fetch_allow_http_loopback": lambda t: _parse_bool(label, t),
+        "fetch_allow_loopback": lambda t: _parse_bool(label, t),
         "fetch_allowed_hosts": lambda t: _parse_hosts(label, t),
         "data_dir": Path,
         "kek": lambda t: _decode_kek(t, label),
