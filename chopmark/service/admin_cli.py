@@ -94,6 +94,9 @@ def serve(host: str | None, port: int | None, workers: int | None, seed_demo: bo
                          seed_demo=seed_demo)
     registry = _registry(settings)
     registry.store.ping()
+    warning = getattr(registry.store, "durability_warning", lambda: None)()
+    if warning:
+        click.echo(f"chopmark: warning: {warning}", err=True)
     if settings.seed_demo:
         rows = seed.seed_demo(registry, settings.data_dir)
         if rows:

@@ -232,6 +232,21 @@ class RedisStore:
         with self._guard():
             self.client.ping()
 
+    def durability_warning(self) -> str | None:
+        """A warning when the server would not keep the durability promise (AOF with ``appendfsync always``),
+        or None. Servers that refuse CONFIG (managed services) get a note to check it themselves."""
+        try:
+            with self._guard():
+                config = self.client.config_get("append*")
+        except (StoreUnavailable, redis.exceptions.RedisError):
+            return "could not read the Redis configuration; make sure it runs with appendonly yes, appendfsync always"
+        values = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                  for k, v in dict(config).items()}
+        if values.get("appendonly") != "yes" or values.get("appendfsync") != "always":
+            return (f"Redis runs with appendonly={values.get('appendonly')} appendfsync={values.get('appendfsync')}: "
+                    "acknowledged writes can be lost if Redis dies; use appendonly yes, appendfsync always")
+        return None
+
     def close(self) -> None:
         """Close the client's connections when this store created the client."""
         if self._owns_client:
