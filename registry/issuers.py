@@ -111,16 +111,17 @@ class Issuers:
         record = get_json(self._store, NS, name) if (name == HOST or NAME_RE.fullmatch(name)) else None
         if record is None:
             raise NotFound(f"no issuer named {name!r}", code="ISSUER_NOT_FOUND")
-        return dict(record)
+        # the DID follows this service's public URL (a CLI run with another --public-url cannot skew it)
+        return {**record, "did": self.did_for(name)}
 
     def list(self) -> list[dict[str, Any]]:
         """Every issuer (not the host identity), sorted by name."""
-        return [json.loads(value) for key, value in self._store.scan(NS) if key != HOST]
+        return [{**json.loads(value), "did": self.did_for(key)} for key, value in self._store.scan(NS) if key != HOST]
 
     def public_view(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record without key-store references (safe to print or return)."""
         keys = [{k: v for k, v in key.items() if k != "ref"} for key in record["keys"]]
-        return {"name": record["name"], "did": record["did"], "created": record["created"], "keys": keys,
+        return {"name": record["name"], "did": self.did_for(record["name"]), "created": record["created"], "keys": keys,
                 "signing": record["signing"], "suites": record["suites"], "defaultSuite": record["defaultSuite"],
                 "statusPurposes": record["statusPurposes"]}
 

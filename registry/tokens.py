@@ -28,6 +28,8 @@ PREFIX = "cmk_"
 def parse_scopes(scopes: Iterable[str] | str) -> list[str]:
     """Validate scopes given as a list or a comma-separated string."""
     items = scopes.split(",") if isinstance(scopes, str) else list(scopes)
+    if not all(isinstance(s, str) for s in items):
+        raise BadRequest(f"scopes must be strings; got {items!r}", code="INVALID_SCOPE")
     cleaned = sorted({s.strip() for s in items if s.strip()})
     unknown = [s for s in cleaned if s not in SCOPES]
     if unknown or not cleaned:

@@ -195,3 +195,13 @@ def test_issuers_share_nothing(tmp_path: Path) -> None:
     assert a.did_for("one") == "did:web:a.example:issuers:one"
     assert a.did_for("_host") == "did:web:a.example"
     assert [r["name"] for r in a.list()] == ["one"]
+
+
+def test_did_follows_the_serving_public_url(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "x.db")
+    keys = EncryptedKeyStore(store, KEK, os.urandom)
+    Issuers(store, keys, public_host="127.0.0.1%3A8000", clock=lambda: NOW).create("one")  # e.g. the CLI
+    served = Issuers(store, keys, public_host="vc.example", clock=lambda: NOW)  # the server, another URL
+    assert served.get("one")["did"] == "did:web:vc.example:issuers:one"
+    assert served.did_document("one")["id"] == "did:web:vc.example:issuers:one"
+    assert served.public_view(served.rotate("one", KeyType.P256))["did"] == "did:web:vc.example:issuers:one"
