@@ -89,6 +89,9 @@ def error_response(error: ChopmarkError) -> Response:
     retry = error.extra.get("retryAfter")
     if isinstance(error, RateLimited) and retry is not None:
         headers["Retry-After"] = str(retry)
+    if isinstance(error, Unauthorized):  # RFC 9110 §15.5.2: a 401 carries a challenge (RFC 6750 §3)
+        reason = {"INVALID_TOKEN": "invalid_token", "BAD_AUTHORIZATION": "invalid_request"}.get(error.instance_code)
+        headers["WWW-Authenticate"] = 'Bearer realm="chopmark"' + (f', error="{reason}"' if reason else "")
     if isinstance(error, MethodNotAllowed) and error.extra.get("allow"):
         headers["Allow"] = ", ".join(error.extra["allow"])
     return problem_response(error.to_problem(), status, headers)
