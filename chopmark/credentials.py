@@ -145,8 +145,8 @@ def _status(credential: Mapping[str, Any], checker: StatusChecker) -> CheckResul
             details.append(checker(entry, credential))
         except ChopmarkError as exc:
             errors.append(exc)
-    if errors:
-        return CheckResult.failed("status", errors)
+    if errors:  # the entries that did pass are still reported
+        return CheckResult.failed("status", errors, entries=[dict(d) for d in details])
     return CheckResult.ok("status", entries=[dict(d) for d in details])
 
 

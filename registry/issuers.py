@@ -139,6 +139,7 @@ class Issuers:
     def rotate(self, name: str, key_type: KeyType) -> dict[str, Any]:
         """Add a new key of ``key_type`` and make it the signing key for that type; the old key is kept."""
         now = format_datetime(self._clock())
+        self.get(name)  # no orphan key for an unknown issuer
         fresh = self._keys.create(name, key_type)
 
         def change(record: dict[str, Any] | None) -> dict[str, Any]:

@@ -68,6 +68,8 @@ def _status_items(result: VerificationResult, document: Mapping[str, Any]) -> li
                                 "problemDetails": mine}
         if key in details and isinstance(details[key].get("status"), int):
             item["value"] = details[key]["status"]
+        elif any(p.get("code") in ("REVOKED", "SUSPENDED", "STATUS_SET") for p in mine):
+            item["value"] = 1  # the bit is set
         items.append(item)
     return items
 

@@ -1,0 +1,36 @@
+"""The VC API result of a verification names each status entry's outcome, also when one of them fails."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.service.conftest import Tenants, unsigned_credential
+
+
+def test_revoked_entry_and_passing_entry_are_both_reported(client: FlaskClient, tenants: Tenants) -> None:
+    issued = client.post("/credentials/issue", json={"credential": unsigned_credential()},
+                         headers=tenants.auth("alpha"))
+    assert issued.status_code == 201
+    vc, credential_id = issued.json["verifiableCredential"], issued.json["credentialId"]
+    flip = {"credentialId": credential_id, "credentialStatus": {"statusPurpose": "revocation"}, "status": True}
+    assert client.post("/credentials/status", json=flip, headers=tenants.auth("alpha")).status_code == 200
+    reply = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert reply.status_code == 400
+    items = {i["input"]["statusPurpose"]: i for i in reply.json["results"]["credentialStatus"]}
+    assert (items["revocation"]["verified"], items["revocation"]["value"]) == (False, 1)
+    assert [p["code"] for p in items["revocation"]["problemDetails"]] == ["REVOKED"]
+    assert (items["suspension"]["verified"], items["suspension"]["value"]) == (True, 0)
+    assert reply.json["results"]["proof"][0]["verified"] is True
+
+
+def test_proof_only_checks_skip_dates_binding_and_status(client: FlaskClient, tenants: Tenants) -> None:
+    expired = unsigned_credential(validUntil="2020-01-01T00:00:00Z")
+    vc = client.post("/credentials/issue", json={"credential": expired},
+                     headers=tenants.auth("alpha")).json["verifiableCredential"]
+    full = client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert full.status_code == 400
+    assert {p["check"] for p in full.json["problemDetails"]} == {"validity"}
+    proof_only = client.post("/credentials/verify",
+                             json={"verifiableCredential": vc, "options": {"checks": ["proof"]}})
+    assert proof_only.status_code == 200, proof_only.json
+    assert "credentialStatus" not in proof_only.json["results"]
