@@ -14,16 +14,41 @@ only ever makes something fail closed.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
 from chopmark.errors import StoreUnavailable
 
-__all__ = ["Store", "StoreUnavailable", "check_name"]
+__all__ = ["MAX_BITS", "Store", "StoreUnavailable", "check_bit_index", "check_name", "check_ttl", "parse_counter"]
 
 #: Namespaces and keys: what implementations must accept (anything else raises ``ValueError``).
 NS_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 MAX_KEY_BYTES = 512
+
+
+MAX_BITS = 2**32
+_INTEGER = re.compile(rb"-?(?:0|[1-9][0-9]*)")
+
+
+def check_ttl(ttl: float | None) -> None:
+    """Reject a ``ttl`` that is not a positive, finite number of seconds (ValueError)."""
+    if ttl is not None and not (math.isfinite(ttl) and ttl > 0):
+        raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
+
+
+def check_bit_index(index: int) -> None:
+    """Reject a bit index outside ``0 <= index < 2**32`` (ValueError)."""
+    if not 0 <= index < MAX_BITS:
+        raise ValueError(f"bit index {index!r} is outside 0..2**32-1")
+
+
+def parse_counter(raw: bytes) -> int:
+    """The integer a counter value holds (ASCII decimal); ValueError when it is no integer."""
+    if not _INTEGER.fullmatch(raw):
+        raise ValueError("the value is not an integer counter")
+    return int(raw)
 
 
 def check_name(ns: str, key: str) -> None:

@@ -17,8 +17,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 from chopmark.errors import StoreUnavailable
-from chopmark.store.base import check_name
-from chopmark.store.sqlite import check_bit_index, check_ttl
+from chopmark.store.base import check_bit_index, check_name, check_ttl
 
 __all__ = ["RedisStore", "glob_escape"]
 

@@ -17,9 +17,7 @@ Records, counters (ASCII decimal) and bitstrings are rows of ``kv`` (like Redis 
 from __future__ import annotations
 
 import itertools
-import math
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -30,14 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from chopmark.errors import StoreUnavailable
-from chopmark.store.base import check_name
+from chopmark.store.base import MAX_BITS, check_bit_index, check_name, check_ttl, parse_counter
 
-__all__ = ["MAX_BITS", "SQLiteStore", "check_bit_index", "check_ttl", "parse_counter"]
+__all__ = ["SQLiteStore"]
 
 #: Bit indexes must be below this (the Redis limit: a 512 MiB string).
-MAX_BITS = 2**32
 _INT64 = 2**63
-_INTEGER = re.compile(rb"-?(?:0|[1-9][0-9]*)")
 _PURGE_EVERY = 256
 _PURGE_BATCH = 1000
 
@@ -60,25 +56,6 @@ _ABANDONED: list[sqlite3.Connection] = []
 #: Errors that are programming errors, not an unusable database.
 _NOT_UNAVAILABLE = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.DataError,
                     sqlite3.NotSupportedError)
-
-
-def check_ttl(ttl: float | None) -> None:
-    """Reject a ``ttl`` that is not a positive, finite number of seconds (ValueError)."""
-    if ttl is not None and not (math.isfinite(ttl) and ttl > 0):
-        raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
-
-
-def check_bit_index(index: int) -> None:
-    """Reject a bit index outside ``0 <= index < 2**32`` (ValueError)."""
-    if not 0 <= index < MAX_BITS:
-        raise ValueError(f"bit index {index!r} is outside 0..2**32-1")
-
-
-def parse_counter(raw: bytes) -> int:
-    """The integer a counter value holds (ASCII decimal); ValueError when it is no integer."""
-    if not _INTEGER.fullmatch(raw):
-        raise ValueError("the value is not an integer counter")
-    return int(raw)
 
 
 class _Handle:
