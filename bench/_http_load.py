@@ -217,7 +217,8 @@ def free_port() -> int:
 
 
 def _environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHOPMARK_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHOPMARK_") or k == "CHOPMARK_STATUS_FRESHNESS_MS"}
     env.update({"CHOPMARK_RATE_LIMIT_PER_MINUTE": "0", "PYTHONUNBUFFERED": "1"})
     return env
 

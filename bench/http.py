@@ -200,7 +200,8 @@ def inprocess_phase(server: Server, work: Workload, args: argparse.Namespace) ->
     from chopmark.service.settings import Settings
 
     flags = {"data_dir": str(server.data_dir), "store": server.store, "public_url": server.url,
-             "rate_limit_per_minute": 0}
+             "rate_limit_per_minute": 0,
+             "status_freshness_ms": int(os.environ.get("CHOPMARK_STATUS_FRESHNESS_MS", "0"))}
     app = create_app(Settings.load(flags, env={}))
     rows, seen = [], set()
     for scenario in scenarios("python"):
@@ -384,7 +385,11 @@ def main() -> None:
     parser.add_argument("--install-ab", action="store_true", help="apt-get install apache2-utils if ab is missing")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few hundred requests)")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of tables")
+    parser.add_argument("--status-freshness-ms", type=int, default=None,
+                        help="CHOPMARK_STATUS_FRESHNESS_MS for the servers and in-process (default: 0, strict)")
     args = parser.parse_args()
+    if args.status_freshness_ms is not None:
+        os.environ["CHOPMARK_STATUS_FRESHNESS_MS"] = str(args.status_freshness_ms)
     # SIGTERM and SIGINT unwind like errors, so the servers' process groups are always stopped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -33,11 +34,11 @@ class _RegistrySources:
 
     def __init__(self, registry: Registry, settings: Settings) -> None:
         self._registry = registry
+        self._freshness = settings.status_freshness_ms / 1000
+        self._bits: dict[str, tuple[float, bytes]] = {}
         self._did_base = f"https://{settings.public_host.replace('%3A', ':')}{settings.public_path}"
 
     def did_document(self, url: str) -> bytes | None:
-        import json
-
         if not url.startswith(self._did_base + "/"):
             return None
         path = url[len(self._did_base):]
@@ -48,17 +49,30 @@ class _RegistrySources:
             name = path[len("/issuers/"):-len("/did.json")]
         else:
             return None
-        document = self._registry.issuers.did_document(name)
-        return json.dumps(document).encode()
+        return self._registry.issuers.document_bytes(name)
 
     def status_list(self, url: str) -> LocalList | None:
         lists = self._registry.status_lists
         list_id = lists.id_for_url(url)
         if list_id is None:
             return None
-        record = lists.record(list_id)
+        record = lists.metadata(list_id)
+        bit = (lambda index: lists.get(list_id, index)) if not self._freshness else self._cached_bit(list_id)
         return LocalList(issuer=self._registry.issuers.did_for(record["issuer"]), purpose=record["purpose"],
-                         size=record["size"], bit=lambda index: lists.get(list_id, index))
+                         size=record["size"], bit=bit)
+
+    def _cached_bit(self, list_id: str) -> Callable[[int], bool]:
+        """With ``status_freshness_ms`` > 0: the list's bits as read at most that long ago (one read per list
+        and period instead of one per check); a flip is then seen within the period."""
+        now = time.monotonic()
+        cached = self._bits.get(list_id)
+        if cached is None or now - cached[0] > self._freshness:
+            cached = (now, self._registry.status_lists.bits(list_id))
+            if len(self._bits) >= 1024:
+                self._bits.clear()
+            self._bits[list_id] = cached
+        bits = cached[1]
+        return lambda index: bool(bits[index >> 3] & (0x80 >> (index & 7)))
 
 
 def build_fetcher(settings: Settings) -> SafeFetcher | None:

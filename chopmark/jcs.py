@@ -268,6 +268,26 @@ def _object_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _fast_object_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` when the whole text is known to hold no surrogate or noncharacter: only member
+    names must be unique (RFC 7493 §2.3)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise JsonError(f"duplicate member name {name!r}")
+            seen.add(name)
+    return result
+
+
+def _text_is_clean(text: str) -> bool:
+    """True when no string of ``text`` can hold a lone surrogate or a noncharacter, so the per-string checks can
+    be skipped: pure ASCII (noncharacters and surrogates are all above U+007F) with no ``\\u`` escape (which
+    could spell one). Anything else takes the careful path."""
+    return text.isascii() and "\\u" not in text
+
+
 def loads_strict(text: str | bytes) -> Any:
     """Parse I-JSON text (RFC 7493) or raise :class:`JsonError`.
 
@@ -283,7 +303,8 @@ def loads_strict(text: str | bytes) -> Any:
         except UnicodeDecodeError as error:
             raise JsonError(f"invalid UTF-8 at byte {error.start}") from error
     try:
-        value = json.loads(text, object_pairs_hook=_object_hook, parse_constant=_reject_constant,
+        hook = _fast_object_hook if _text_is_clean(text) else _object_hook
+        value = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant,
                            parse_float=_parse_float, parse_int=_parse_int)
     except json.JSONDecodeError as error:
         raise JsonError(f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}") from error

@@ -65,6 +65,7 @@ class Issuers:
         self._keys = keys
         self._host = public_host
         self._clock = clock
+        self._documents: dict[str, tuple[bytes, bytes]] = {}
 
     def did_for(self, name: str) -> str:
         """The DID of issuer ``name`` (the host's own DID for the reserved host identity)."""
@@ -125,10 +126,28 @@ class Issuers:
                 "signing": record["signing"], "suites": record["suites"], "defaultSuite": record["defaultSuite"],
                 "statusPurposes": record["statusPurposes"]}
 
+    def document_bytes(self, name: str) -> bytes:
+        """The DID document as JSON bytes, read fresh from the store and rebuilt only when the record changed
+        (the service's own did:web resolution path)."""
+        raw = self._store.get(NS, name) if (name == HOST or NAME_RE.fullmatch(name)) else None
+        if raw is None:
+            raise NotFound(f"no issuer named {name!r}", code="ISSUER_NOT_FOUND")
+        cached = self._documents.get(name)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        document = json.dumps(self._document(json.loads(raw) | {"did": self.did_for(name)})).encode()
+        if len(self._documents) >= 4096:
+            self._documents.clear()
+        self._documents[name] = (raw, document)
+        return document
+
     def did_document(self, name: str) -> dict[str, Any]:
         """The DID document (Controlled Identifiers 1.0 / DID Core): every key as a Multikey, all of them
         listed for assertionMethod and authentication (retired keys too, so older proofs still verify)."""
-        record = self.get(name)
+        return self._document(self.get(name))
+
+    @staticmethod
+    def _document(record: dict[str, Any]) -> dict[str, Any]:
         did = record["did"]
         methods = [{"id": f"{did}#{key['id']}", "type": "Multikey", "controller": did,
                     "publicKeyMultibase": key["publicKeyMultibase"]} for key in record["keys"]]

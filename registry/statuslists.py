@@ -62,6 +62,8 @@ class StatusLists:
         self._loader = loader
         self._size = size
         self._served: dict[str, Served] = {}
+        self._permutations: dict[tuple[str, str], statuslist.IndexPermutation] = {}
+        self._records: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def url_for(self, list_id: str) -> str:
@@ -82,6 +84,20 @@ class StatusLists:
         if record is None:
             raise NotFound(f"no status list {list_id!r}", code="STATUS_LIST_NOT_FOUND")
         return dict(record)
+
+    def metadata(self, list_id: str) -> dict[str, Any]:
+        """The immutable part of a list's metadata (id, issuer, purpose, size, url), cached per process: a list
+        never changes these, so hot paths (status checks, flips) skip the store read."""
+        with self._lock:
+            cached = self._records.get(list_id)
+        if cached is None:
+            record = self.record(list_id)
+            cached = {k: record[k] for k in ("id", "issuer", "purpose", "size", "url")}
+            with self._lock:
+                if len(self._records) >= 4096:
+                    self._records.clear()
+                self._records[list_id] = cached
+        return cached
 
     def create(self, issuer: str, purpose: str, *, list_id: str | None = None,
                make_current: bool = True) -> dict[str, Any]:
@@ -119,11 +135,22 @@ class StatusLists:
         for _ in range(1000):
             taken = self._store.incr(NS_ALLOC, record["id"])
             if taken <= record["size"]:
-                permutation = statuslist.IndexPermutation(bytes.fromhex(record["permutationKey"]),
-                                                          record["size"])
-                return record, permutation.index(taken - 1)
+                return record, self._permutation(record).index(taken - 1)
             record = self._successor(record)
         raise Conflict("could not allocate a status index", code="STATUS_ALLOCATION_FAILED")
+
+    def _permutation(self, record: dict[str, Any]) -> statuslist.IndexPermutation:
+        """The list's permutation, built once per process (building precomputes its round tables)."""
+        key = (record["id"], record["permutationKey"])
+        with self._lock:
+            permutation = self._permutations.get(key)
+        if permutation is None:
+            permutation = statuslist.IndexPermutation(bytes.fromhex(record["permutationKey"]), record["size"])
+            with self._lock:
+                if len(self._permutations) >= 64:
+                    self._permutations.clear()
+                self._permutations[key] = permutation
+        return permutation
 
     def _successor(self, full: dict[str, Any]) -> dict[str, Any]:
         """The list after ``full``: created once and chained by compare-and-set, so racers agree."""
@@ -145,7 +172,7 @@ class StatusLists:
 
     def set(self, list_id: str, index: int, value: bool) -> bool:
         """Set or clear one status bit atomically; returns the previous value."""
-        record = self.record(list_id)
+        record = self.metadata(list_id)
         if not 0 <= index < record["size"]:
             raise BadRequest(f"index {index} is outside list {list_id}", code="INDEX_OUT_OF_RANGE")
         return self._store.set_bit(NS_BITS, list_id, index, value)
@@ -154,10 +181,14 @@ class StatusLists:
         """One status bit, read from the store (no caching)."""
         return self._store.get_bit(NS_BITS, list_id, index)
 
+    def bits(self, list_id: str) -> bytes:
+        """The whole bitstring of a list as it is now (bit 0 = most significant bit of byte 0)."""
+        return self._store.get_bits(NS_BITS, list_id, self.metadata(list_id)["size"] // 8)
+
     def serve(self, list_id: str) -> Served:
         """The signed status list credential reflecting the bits as they are now."""
-        record = self.record(list_id)
-        bits = self._store.get_bits(NS_BITS, list_id, record["size"] // 8)
+        record = self.metadata(list_id)
+        bits = self.bits(list_id)
         digest = hashlib.sha256(bits).hexdigest()[:32]
         with self._lock:
             cached = self._served.get(list_id)

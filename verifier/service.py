@@ -125,6 +125,18 @@ class Verification:
         self.resolver = Resolver(web_fetch=self._fetch_did)
 
     # -- sources -----------------------------------------------------------------------------------------
+    def request_resolver(self) -> Resolver:
+        """A resolver for one verification: each DID document is read once per request (a credential's
+        proof and issuer binding name the same DID), and fresh for the next request."""
+        seen: dict[str, bytes] = {}
+
+        def fetch(url: str) -> bytes:
+            if url not in seen:
+                seen[url] = self._fetch_did(url)
+            return seen[url]
+
+        return Resolver(web_fetch=fetch)
+
     def _fetch_did(self, url: str) -> bytes:
         # Our own DID documents come straight from the store, uncached: after a key rotation (by another worker
         # or the admin CLI) a credential signed with the new key must verify at once in every worker.
@@ -230,7 +242,7 @@ class Verification:
         credential, options = _split(body, "verifiableCredential", CREDENTIAL_OPTIONS)
         checks = _checks(options)
         now = self._clock()
-        result = verify_credential(credential, resolver=self.resolver, now=now, loader=self._loader,
+        result = verify_credential(credential, resolver=self.request_resolver(), now=now, loader=self._loader,
                                    issuer_binding="issuerBinding" in checks,
                                    status_checker=self.status_checker(now) if "status" in checks else None)
         if "validity" not in checks:
@@ -251,7 +263,7 @@ class Verification:
         checks = _checks(options)
         now = self._clock()
         result: VerificationResult = verify_presentation(
-            presentation, resolver=self.resolver, now=now, challenge=challenge, domain=domain,
+            presentation, resolver=self.request_resolver(), now=now, challenge=challenge, domain=domain,
             loader=self._loader, issuer_binding="issuerBinding" in checks,
             status_checker=self.status_checker(now) if "status" in checks else None)
         if challenge is not None:

@@ -68,6 +68,7 @@ class Settings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     status_cache_seconds: int = 60
+    status_freshness_ms: int = 0
     challenge_ttl_seconds: int = 300
     seed_demo: bool = False
     log_level: str = "info"
@@ -190,6 +191,7 @@ def _convert(name: str, value: Any) -> Any:
         "max_body_bytes": lambda t: _parse_int(label, t, 1024, 64 * 1_048_576),
         "rate_limit_per_minute": lambda t: _parse_int(label, t, 0, 10_000_000),
         "status_cache_seconds": lambda t: _parse_int(label, t, 0, 86_400),
+        "status_freshness_ms": lambda t: _parse_int(label, t, 0, 1000),
         "challenge_ttl_seconds": lambda t: _parse_int(label, t, 1, 86_400),
         "seed_demo": lambda t: _parse_bool(label, t),
         "fetch_allow_loopback": lambda t: _parse_bool(label, t),

@@ -177,3 +177,20 @@ def test_fast_path_equals_general_serializer(value: object) -> None:
             jcs.canonicalize(value)
         return
     assert jcs.canonicalize(value) == expected
+
+
+@pytest.mark.parametrize("text", [
+    '{"a":{"b":1,"b":2}}',            # ASCII: the fast path must still refuse duplicates, at any depth
+    '[{"x":1},{"y":2,"y":3}]',
+    '{"a":"\\ud800"}',               # an escape spelling a lone surrogate: careful path
+    '{"a":"\\ufdd0"}',               # an escape spelling a noncharacter
+    '{"a":"\ufdd0"}',                # a raw noncharacter (not ASCII): careful path
+    '{"a":"x","\\u0061":"y"}',       # a duplicate spelled with an escape
+])
+def test_loads_strict_fast_and_careful_paths_refuse(text: str) -> None:
+    with pytest.raises(JsonError):
+        loads_strict(text.encode("utf-8", "surrogatepass"))
+
+
+def test_loads_strict_accepts_non_ascii_and_escaped_pairs() -> None:
+    assert loads_strict('{"名":"值","e":"\\ud83d\\ude00"}'.encode()) == {"名": "值", "e": "😀"}

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from flask.testing import FlaskClient
 
+from chopmark.app import create_app
+from chopmark.service.settings import Settings
 from tests.service.conftest import Tenants, unsigned_credential
 
 
@@ -34,3 +39,25 @@ def test_proof_only_checks_skip_dates_binding_and_status(client: FlaskClient, te
                              json={"verifiableCredential": vc, "options": {"checks": ["proof"]}})
     assert proof_only.status_code == 200, proof_only.json
     assert "credentialStatus" not in proof_only.json["results"]
+
+
+def test_status_freshness_window_bounds_staleness(tmp_path: Path) -> None:
+    settings = Settings.load({"data_dir": str(tmp_path / "d"), "rate_limit_per_minute": 0,
+                              "status_freshness_ms": 300}, env={})
+    app = create_app(settings)
+    client = app.test_client()
+    registry = app.extensions["chopmark.registry"]
+    registry.issuers.create("alpha")
+    token = {"Authorization": "Bearer " + registry.tokens.create(issuer="alpha", scopes="issue,status")["token"]}
+    issued = client.post("/credentials/issue", json={"credential": unsigned_credential()}, headers=token)
+    vc = issued.json["verifiableCredential"]
+    assert client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code == 200
+    flip = {"credentialId": issued.json["credentialId"], "credentialStatus": {"statusPurpose": "revocation"},
+            "status": True}
+    assert client.post("/credentials/status", json=flip, headers=token).status_code == 200
+    deadline = time.monotonic() + 5
+    status = 200
+    while status == 200 and time.monotonic() < deadline:  # seen once the window has passed
+        time.sleep(0.1)
+        status = client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code
+    assert status == 400
