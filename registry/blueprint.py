@@ -84,7 +84,10 @@ def create_status_list(name: str | None = None) -> Response:
         if not isinstance(body["id"], str) or lists.id_for_url(body["id"]) is None:
             raise BadRequest(f"id must be a URL under {lists.url_for('')}", code="INVALID_STATUS_LIST_ID")
         list_id = lists.id_for_url(body["id"])
-    record = lists.create(issuer, body.get("statusPurpose"), list_id=list_id)  # type: ignore[arg-type]
+    purpose = body.get("statusPurpose")
+    if not isinstance(purpose, str):
+        raise BadRequest("statusPurpose (revocation or suspension) is required", pointer="/statusPurpose")
+    record = lists.create(issuer, purpose, list_id=list_id)
     served = lists.serve(record["id"])
     return json_response({"id": record["url"], "verifiableCredential": served.credential}, 201,
                          headers={"Location": record["url"]})
@@ -106,7 +109,10 @@ def admin_create_issuer() -> Response:
     if not _strings(purposes):
         raise BadRequest("statusPurposes must be a list of strings")
     issuers = _registry().issuers
-    record = issuers.create(body.get("name"), suites=suites, status_purposes=purposes)  # type: ignore[arg-type]
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise BadRequest("name (the issuer name) is required", pointer="/name", code="INVALID_ISSUER_NAME")
+    record = issuers.create(name, suites=suites, status_purposes=purposes)
     return json_response(issuers.public_view(record), 201,
                          headers={"Location": f"/issuers/{record['name']}/did.json"})
 

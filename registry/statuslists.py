@@ -154,12 +154,13 @@ class StatusLists:
 
     def _successor(self, full: dict[str, Any]) -> dict[str, Any]:
         """The list after ``full``: created once and chained by compare-and-set, so racers agree."""
-        nxt = get_json(self._store, NS_META, full["id"]).get("next")  # type: ignore[union-attr]
+        nxt = self.record(full["id"]).get("next")
         if nxt is None:
             candidate = self.create(full["issuer"], full["purpose"], make_current=False)
 
             def chain(meta: dict[str, Any] | None) -> dict[str, Any]:
-                assert meta is not None
+                if meta is None:  # lists are never deleted; a missing one means the store lost data
+                    raise NotFound(f"status list {full['id']!r} vanished", code="STATUS_LIST_NOT_FOUND")
                 meta.setdefault("next", candidate["id"])
                 return meta
 
