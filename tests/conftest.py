@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from chopmark.store import RedisStore, SQLiteStore, open_store
-from tests.redis_support import own_redis_server, redis_answers, redis_server_binary
+from tests.redis_support import own_redis_cluster, own_redis_server, redis_answers, redis_server_binary
 
 _DEFAULT_VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 
@@ -95,6 +95,17 @@ def redis_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("no Redis answers on 127.0.0.1:6379 and redis-server is not installed: Redis tests cannot run")
     with own_redis_server(tmp_path_factory.mktemp("redis-session")) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private 3-node Redis Cluster for the session (``redis+cluster://`` URL). Fails, never skips, when it
+    cannot be started."""
+    try:
+        with own_redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(f"cannot start a Redis Cluster: {exc}")
 
 
 @pytest.fixture

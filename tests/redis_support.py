@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -42,7 +43,9 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
 class OwnRedis:
     """A ``redis-server`` child process with its own data directory and port (AOF on)."""
 
-    def __init__(self, binary: str, data_dir: Path, port: int, appendfsync: str) -> None:
+    def __init__(self, binary: str, data_dir: Path, port: int, appendfsync: str,
+                 extra_args: tuple[str, ...] = ()) -> None:
+        self.extra_args = extra_args
         self.binary = binary
         self.data_dir = data_dir
         self.port = port
@@ -54,7 +57,8 @@ class OwnRedis:
     def start(self) -> None:
         """Start the server (replaying the AOF of ``data_dir`` if any) and wait until it answers PING."""
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-                "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no"]
+                "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "", "--daemonize", "no",
+                *self.extra_args]
         if self._log is None:
             self._log = (self.data_dir / "redis.log").open("ab")
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -121,3 +125,60 @@ def own_redis_server(tmp_dir: Path, *, appendfsync: str = "always") -> Iterator[
     finally:
         if server is not None:
             server.close()
+
+
+@contextmanager
+def own_redis_cluster(tmp_dir: Path, *, nodes: int = 3) -> Iterator[str]:
+    """A private Redis Cluster of ``nodes`` primaries (no replicas) on free loopback ports; yields its
+    ``redis+cluster://`` URL. Slots are spread with ``redis-cli --cluster create``; always torn down."""
+    binary, cli = redis_server_binary(), shutil.which("redis-cli")
+    if binary is None or cli is None:
+        raise RuntimeError("redis-server and redis-cli are needed for a cluster")
+    servers: list[OwnRedis] = []
+    try:
+        for number in range(nodes):
+            node_dir = tmp_dir / f"node{number}"
+            node_dir.mkdir(parents=True, exist_ok=True)
+            server = OwnRedis(binary, node_dir, _free_cluster_port(), "always",
+                              ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"))
+            server.start()
+            servers.append(server)
+        addresses = [f"127.0.0.1:{s.port}" for s in servers]
+        subprocess.run([cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+                       check=True, capture_output=True, timeout=30)
+        _wait_cluster_ok(servers)
+        yield f"redis+cluster://127.0.0.1:{servers[0].port}"
+    finally:
+        for server in servers:
+            server.close()
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_cluster_port() -> int:
+    """A free port P <= 55535 whose cluster bus port P + 10000 is free too (Redis Cluster needs both)."""
+    for _ in range(200):
+        port = random.randint(20000, 55535)
+        if _bindable(port) and _bindable(port + 10000):
+            return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+def _wait_cluster_ok(servers: list[OwnRedis]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    for server in servers:
+        client = redis.Redis(port=server.port, socket_timeout=1)
+        try:
+            while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Redis cluster did not reach cluster_state:ok")
+                time.sleep(0.05)
+        finally:
+            client.close()

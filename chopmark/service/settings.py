@@ -105,8 +105,10 @@ class Settings:
             raise ConfigurationError(f"public_url must be an http(s) URL without query, got {self.public_url!r}")
         if parts.scheme == "http" and not _is_local(parts.hostname):
             raise ConfigurationError("public_url must use https unless the host is a loopback address")
-        if not self.store.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
-            raise ConfigurationError(f"store must be sqlite:///PATH or redis://HOST:PORT/DB, got {self.store!r}")
+        if not self.store.startswith(("sqlite:///", "redis://", "rediss://", "unix://", "redis+cluster://",
+                                      "rediss+cluster://")):
+            raise ConfigurationError(f"store must be sqlite:///PATH, redis://HOST:PORT/DB or "
+                                     f"redis+cluster://HOST:PORT, got {self.store!r}")
         if self.kek is not None and len(self.kek) != KEK_BYTES:
             raise ConfigurationError(f"kek must be {KEK_BYTES} bytes (base64url in CHOPMARK_KEK)")
         if bool(self.tls_cert_file) != bool(self.tls_key_file):

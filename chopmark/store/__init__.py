@@ -7,6 +7,7 @@ Accepted URLs::
     redis://[[user]:password@]host[:port][/db][?prefix=NAME]
     rediss://...                        (Redis over TLS, same form)
     unix://[[user]:password@]/path/to/redis.sock[?db=N][&prefix=NAME]
+    redis+cluster://[[user]:password@]host[:port][?prefix=NAME]   (a Redis Cluster, through any node)
 
 ``prefix`` (default ``cm``) starts every Redis key; other query parameters are redis-py connection options
 (``socket_timeout``, ``db``, ``ssl_cert_reqs``, ...).
@@ -21,7 +22,7 @@ from redis.connection import URL_QUERY_ARGUMENT_PARSERS
 
 from chopmark.errors import ConfigurationError, StoreUnavailable
 from chopmark.store.base import Store
-from chopmark.store.redis_store import RedisStore
+from chopmark.store.redis_store import RedisStore, cluster_client
 from chopmark.store.sqlite import SQLiteStore
 
 __all__ = ["RedisStore", "SQLiteStore", "Store", "StoreUnavailable", "describe_store", "open_store"]
@@ -32,6 +33,7 @@ ACCEPTED_FORMS = (
     "redis://[[user]:password@]host[:port][/db][?prefix=NAME]",
     "rediss://[[user]:password@]host[:port][/db][?prefix=NAME]",
     "unix://[[user]:password@]/path/to/redis.sock[?db=N&prefix=NAME]",
+    "redis+cluster://[[user]:password@]host[:port][?prefix=NAME]  (any node of a Redis Cluster)",
 )
 _REDIS_OPTIONS = frozenset(URL_QUERY_ARGUMENT_PARSERS) | {
     "client_name", "username", "password", "ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_path", "ssl_certfile",
@@ -55,6 +57,14 @@ def open_store(url: str, *, clock: Callable[[], float] | None = None) -> Store:
     if scheme == "sqlite":
         path = _sqlite_path(url)
         return SQLiteStore(path) if clock is None else SQLiteStore(path, clock=clock)
+    if scheme in ("redis+cluster", "rediss+cluster"):
+        client_url, prefix = _redis_url(url)
+        if urlsplit(client_url).path.strip("/") not in ("", "0"):
+            raise _bad(url, "a Redis Cluster has only database 0")
+        try:
+            return RedisStore(cluster_client(client_url.replace("+cluster", "", 1)), prefix=prefix)
+        except (ValueError, TypeError) as exc:
+            raise _bad(url, str(exc)) from exc
     if scheme in ("redis", "rediss", "unix"):
         client_url, prefix = _redis_url(url)
         try:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
+from redis.cluster import RedisCluster
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
@@ -63,11 +64,24 @@ def _as_bytes(value: object) -> bytes | None:
     raise TypeError(f"Redis returned {type(value).__name__}, expected bytes (is decode_responses on?)")
 
 
+def cluster_client(url: str) -> RedisCluster:
+    """A Redis Cluster client from the URL of any node. Every contract operation touches one key (hash-tagged
+    per record), so each goes to the one node that owns its slot."""
+    retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 1, (redis.exceptions.ConnectionError,))
+    return RedisCluster.from_url(url, socket_timeout=5.0, socket_connect_timeout=5.0, retry=retry)
+
+
+def _decodes(client: redis.Redis | RedisCluster) -> bool:
+    if isinstance(client, RedisCluster):
+        return bool(client.get_encoder().decode_responses)
+    return bool(client.get_connection_kwargs().get("decode_responses"))
+
+
 class RedisStore:
     """The storage contract over Redis (``url_or_client``: a ``redis://``, ``rediss://`` or ``unix://`` URL, or
     a ready ``redis.Redis`` client with ``decode_responses=False``). Every key starts with ``prefix``."""
 
-    def __init__(self, url_or_client: str | redis.Redis, *, prefix: str = "cm") -> None:
+    def __init__(self, url_or_client: str | redis.Redis | RedisCluster, *, prefix: str = "cm") -> None:
         if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"invalid Redis key prefix {prefix!r} (1-64 of A-Z a-z 0-9 _ . : -)")
         if isinstance(url_or_client, str):
@@ -78,7 +92,7 @@ class RedisStore:
         else:
             self.client = url_or_client
             self._owns_client = False
-        if self.client.get_connection_kwargs().get("decode_responses"):
+        if _decodes(self.client):
             raise ValueError("RedisStore needs a client with decode_responses=False (values are bytes)")
         self.prefix = prefix
         self._cas = self.client.register_script(_CAS)

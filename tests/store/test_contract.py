@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -63,11 +64,17 @@ class Backend:
             time.sleep(0.05)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """Each contract test runs once per backend."""
+    """Each contract test runs once per backend: SQLite, Redis, and a real 3-node Redis Cluster."""
     if request.param == "redis":
         yield Backend("redis", request.getfixturevalue("redis_store"), None)
+        return
+    if request.param == "redis-cluster":
+        url = request.getfixturevalue("redis_cluster_url")
+        cluster_store = open_store(f"{url}?prefix=cmtest-{secrets.token_hex(6)}")
+        yield Backend("redis-cluster", cluster_store, None)
+        cluster_store.close()
         return
     clock = FakeClock()
     store = SQLiteStore(tmp_path / "contract.db", clock=clock)
