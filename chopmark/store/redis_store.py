@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
-from redis.cluster import RedisCluster
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from chopmark.errors import StoreUnavailable
@@ -73,7 +73,7 @@ def cluster_client(url: str) -> RedisCluster:
 
 def _decodes(client: redis.Redis | RedisCluster) -> bool:
     if isinstance(client, RedisCluster):
-        return bool(client.get_encoder().decode_responses)
+        return bool(client.get_encoder().decode_responses)  # type: ignore[no-untyped-call]
     return bool(client.get_connection_kwargs().get("decode_responses"))
 
 
@@ -84,6 +84,7 @@ class RedisStore:
     def __init__(self, url_or_client: str | redis.Redis | RedisCluster, *, prefix: str = "cm") -> None:
         if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"invalid Redis key prefix {prefix!r} (1-64 of A-Z a-z 0-9 _ . : -)")
+        self.client: redis.Redis | RedisCluster
         if isinstance(url_or_client, str):
             retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 1, (redis.exceptions.ConnectionError,))
             self.client = redis.Redis.from_url(url_or_client, socket_timeout=5.0, socket_connect_timeout=5.0,
