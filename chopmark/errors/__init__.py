@@ -15,6 +15,10 @@ Problem types come from the specifications where one exists:
 * Controlled Identifiers 1.0 §3.3 (Processing Errors): ``INVALID_VERIFICATION_METHOD`` (-24),
   ``INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD`` (-25), ...
 * DID resolution errors (``invalidDid``, ``notFound``, ``methodNotSupported``, ...) from DID Core / did:key.
+* Bitstring Status List 1.0 §3.5: ``STATUS_RETRIEVAL_ERROR``, ``STATUS_VERIFICATION_ERROR``,
+  ``STATUS_LIST_LENGTH_ERROR`` (:mod:`chopmark.errors.status`).
+* The service's own outcomes (bad request, unauthorized, forbidden, not found, conflict, rate limited, store
+  unavailable, ...) under ``https://chopmark.dev/problems#`` (:mod:`chopmark.errors.service`).
 """
 
 from __future__ import annotations

@@ -153,6 +153,24 @@ def _presentation_result() -> Schema:
                description="VCALM `VerificationResult` (VerifyPresentationResult.yml).")
 
 
+def _admin_requests() -> dict[str, Schema]:
+    """Request bodies of the admin API."""
+    return {
+        "CreateIssuerRequest": obj({"name": {"type": "string", "pattern": ISSUER_NAME},
+                                    "suites": array({"type": "string", "enum": list(ISSUABLE)}),
+                                    "statusPurposes": array({"type": "string", "enum": ["revocation",
+                                                                                        "suspension"]})},
+                                   ["name"], closed=True),
+        "RotateKeyRequest": obj({"type": {"type": "string", "enum": ["Ed25519", "P-256", "P-384"],
+                                          "default": "Ed25519"}}, example={"type": "Ed25519"}),
+        "CreateTokenRequest": obj({"issuer": {"type": "string", "pattern": ISSUER_NAME},
+                                   "scopes": {"anyOf": [array({"type": "string",
+                                                               "enum": ["issue", "status", "admin"]}),
+                                                        STRING]},
+                                   "label": STRING}, ["scopes"], closed=True),
+    }
+
+
 def _requests() -> dict[str, Schema]:
     """Request bodies (and their options)."""
     issue_options = obj({"cryptosuite": {"type": "string", "enum": list(ISSUABLE)},
@@ -175,7 +193,7 @@ def _requests() -> dict[str, Schema]:
     presentation = obj({"@context": STRINGS, "type": STRINGS, "holder": STRING,
                         "verifiableCredential": OBJECT_OR_OBJECTS, "proof": OBJECT_OR_OBJECTS},
                        description="A verifiable presentation (VCALM `VerifiablePresentation`).")
-    return {
+    return _admin_requests() | {
         "Credential": _credential_document(),
         "IssueCredentialOptions": issue_options,
         "IssueCredentialRequest": obj({"credential": ref("Credential"), "options": ref("IssueCredentialOptions")},
@@ -199,18 +217,6 @@ def _requests() -> dict[str, Schema]:
                                                        description="`issuer`: the issuer name, required "
                                                                    "with a global admin token.")},
                                        ["statusPurpose"], closed=True, example={"statusPurpose": "revocation"}),
-        "CreateIssuerRequest": obj({"name": {"type": "string", "pattern": ISSUER_NAME},
-                                    "suites": array({"type": "string", "enum": list(ISSUABLE)}),
-                                    "statusPurposes": array({"type": "string", "enum": ["revocation",
-                                                                                        "suspension"]})},
-                                   ["name"], closed=True),
-        "RotateKeyRequest": obj({"type": {"type": "string", "enum": ["Ed25519", "P-256", "P-384"],
-                                          "default": "Ed25519"}}, example={"type": "Ed25519"}),
-        "CreateTokenRequest": obj({"issuer": {"type": "string", "pattern": ISSUER_NAME},
-                                   "scopes": {"anyOf": [array({"type": "string",
-                                                               "enum": ["issue", "status", "admin"]}),
-                                                        STRING]},
-                                   "label": STRING}, ["scopes"], closed=True),
     }
 
 
