@@ -330,15 +330,14 @@ def redis_reachable(url: str) -> bool:
 @contextmanager
 def redis_prefix(base_url: str, prefix: str) -> Iterator[str]:
     """``base_url?prefix=PREFIX``; afterwards delete that prefix's keys (SCAN + DEL, never FLUSHDB)."""
-    import redis
+    from chopmark.store import RedisStore
 
+    url = f"{base_url}?prefix={prefix}"
     try:
-        yield f"{base_url}?prefix={prefix}"
+        yield url
     finally:
-        client = redis.Redis.from_url(base_url, socket_timeout=10, socket_connect_timeout=5)
+        store = RedisStore(base_url, prefix=prefix)
         try:
-            names = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-            for start in range(0, len(names), 500):
-                client.delete(*names[start:start + 500])
+            store.purge()
         finally:
-            client.close()
+            store.close()

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from chopmark.store import RedisStore, SQLiteStore, open_store
-from tests.redis_support import own_redis_cluster, own_redis_server, redis_answers, redis_server_binary
+from tests.redis_support import own_redis_cluster, own_redis_server, purge_prefix, redis_answers, redis_server_binary
 
 _DEFAULT_VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 
@@ -112,15 +111,11 @@ def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 def redis_url(redis_base_url: str) -> Iterator[str]:
     """``redis_base_url`` with a random ``?prefix=cmtest-<hex>``; afterwards only that prefix's keys are deleted
     (never FLUSHDB: the server may be shared)."""
-    prefix = f"cmtest-{secrets.token_hex(6)}"
-    yield f"{redis_base_url}?prefix={prefix}"
-    client = redis.Redis.from_url(redis_base_url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        names = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(names), 500):
-            client.delete(*names[start:start + 500])
-    finally:
-        client.close()
+    url = f"{redis_base_url}?prefix=cmtest-{secrets.token_hex(6)}"
+    yield url
+    purge_prefix(url)
+
+
 
 
 @pytest.fixture

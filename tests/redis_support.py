@@ -182,3 +182,15 @@ def _wait_cluster_ok(servers: list[OwnRedis]) -> None:
                 time.sleep(0.05)
         finally:
             client.close()
+
+
+def purge_prefix(url: str) -> None:
+    """Delete the keys under the prefix of a ``redis://...?prefix=`` store URL (nothing else)."""
+    from chopmark.store import RedisStore, open_store
+
+    store = open_store(url)
+    assert isinstance(store, RedisStore)
+    try:
+        store.purge()
+    finally:
+        store.close()

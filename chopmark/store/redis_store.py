@@ -246,6 +246,18 @@ class RedisStore:
         with self._guard():
             self.client.ping()
 
+    def purge(self) -> int:
+        """Delete every key under this store's prefix (tests, benchmarks, resetting a demo); never touches other
+        prefixes and never FLUSHes. Returns how many keys went. Works on a cluster (one key per command)."""
+        with self._guard():
+            names = list(self.client.scan_iter(match=f"{glob_escape(self.prefix)}:*", count=1000))
+            for start in range(0, len(names), 500):
+                pipe = self.client.pipeline(transaction=False)
+                for name in names[start:start + 500]:
+                    pipe.unlink(name)
+                pipe.execute()
+        return len(names)
+
     def durability_warning(self) -> str | None:
         """A warning when the server would not keep the durability promise (AOF with ``appendfsync always``),
         or None. Servers that refuse CONFIG (managed services) get a note to check it themselves."""

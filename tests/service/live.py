@@ -24,9 +24,7 @@ from email.message import Message
 from pathlib import Path
 from typing import IO, Any
 
-import redis
-
-from tests.redis_support import free_port
+from tests.redis_support import free_port, purge_prefix
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
@@ -253,17 +251,11 @@ class LiveServer:
 @contextmanager
 def redis_prefix(base_url: str) -> Iterator[str]:
     """``base_url`` with a fresh ``?prefix=cmlive-<hex>``; afterwards only that prefix's keys are deleted."""
-    prefix = f"cmlive-{secrets.token_hex(6)}"
+    url = f"{base_url}?prefix=cmlive-{secrets.token_hex(6)}"
     try:
-        yield f"{base_url}?prefix={prefix}"
+        yield url
     finally:
-        client = redis.Redis.from_url(base_url, socket_timeout=5, socket_connect_timeout=5)
-        try:
-            names = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-            for start in range(0, len(names), 500):
-                client.delete(*names[start:start + 500])
-        finally:
-            client.close()
+        purge_prefix(url)
 
 
 # --- what the tests need of credentials -------------------------------------------------------------------------
