@@ -24,6 +24,8 @@ from email.message import Message
 from pathlib import Path
 from typing import IO, Any
 
+import pytest
+
 from tests.redis_support import free_port, purge_prefix
 
 START_TIMEOUT = 20.0
@@ -334,3 +336,20 @@ def deployed(data_dir: Path, store: str | None = None, issuer: str = "acme") -> 
     with LiveServer(data_dir, store=store) as server:
         record, token = server.new_issuer(issuer)
         yield Deployment(server, record, token)
+
+
+#: The store backends the server tests run on (Redis tests carry the ``redis`` marker).
+BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+@contextmanager
+def backend_deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                       label: str) -> Iterator[Deployment]:
+    """A deployed server on the backend of ``request.param`` (SQLite, or Redis under a fresh prefix)."""
+    data_dir = tmp_path_factory.mktemp(f"{label}-{request.param}")
+    if request.param == "sqlite":
+        with deployed(data_dir) as deployment:
+            yield deployment
+        return
+    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, deployed(data_dir, store) as deployment:
+        yield deployment

@@ -15,7 +15,7 @@ from chopmark import statuslist
 from chopmark.dids.key import did_key_signer
 from chopmark.keys import KeyPair, KeyType
 from chopmark.presentations import create_presentation, sign_presentation
-from tests.service.live import Deployment, Reply, deployed, get, post, problem_codes, redis_prefix, status_entries
+from tests.service.live import BACKENDS, Deployment, Reply, backend_deployment, get, post, problem_codes, status_entries
 
 pytestmark = pytest.mark.server
 
@@ -37,15 +37,10 @@ def in_parallel(fn: Callable[[int], T], count: int = COUNT) -> list[T]:
         return list(pool.map(start, range(count)))
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """One server per backend for the module, with issuer ``acme``."""
-    data_dir = tmp_path_factory.mktemp(f"concurrency-{request.param}")
-    if request.param == "sqlite":
-        with deployed(data_dir) as deployment:
-            yield deployment
-        return
-    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, deployed(data_dir, store) as deployment:
+    with backend_deployment(request, tmp_path_factory, "concurrency") as deployment:
         yield deployment
 
 

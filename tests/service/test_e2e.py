@@ -14,13 +14,13 @@ from chopmark.dids.key import did_key_signer
 from chopmark.keys import KeyPair, KeyType
 from chopmark.presentations import create_presentation, sign_presentation
 from tests.service.live import (
+    BACKENDS,
     PROBLEM_JSON,
     Deployment,
-    deployed,
+    backend_deployment,
     get,
     post,
     problem_codes,
-    redis_prefix,
     status_entries,
     unsigned,
 )
@@ -30,15 +30,10 @@ pytestmark = pytest.mark.server
 SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019")
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """One server per backend for the whole module, with issuer ``acme``."""
-    data_dir = tmp_path_factory.mktemp(f"e2e-{request.param}")
-    if request.param == "sqlite":
-        with deployed(data_dir) as deployment:
-            yield deployment
-        return
-    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, deployed(data_dir, store) as deployment:
+    with backend_deployment(request, tmp_path_factory, "e2e") as deployment:
         yield deployment
 
 
