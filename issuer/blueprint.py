@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from chopmark.errors import BadRequest
+from chopmark.errors import BadRequest, MethodNotAllowed
 from chopmark.service.web import current_client, json_body, json_response
 from issuer.service import Issuance
 
@@ -42,18 +42,32 @@ def issue_credential(name: str | None = None) -> Response:
     return json_response(issued.response(), 201, headers=headers)
 
 
+#: The VC API's own POST-only paths under /credentials/ (not credential ids)
+ACTIONS = frozenset({"issue", "verify", "status", "derive"})
+
+
+def _credential_id(raw: str) -> str:
+    if raw in ACTIONS:
+        raise MethodNotAllowed(f"{request.method} is not allowed on {request.path}", allow=["POST"])
+    return unquote(raw)
+
+
 @bp.get("/credentials/<path:credential_id>")
 def get_credential(credential_id: str) -> Response:
     """``GET /credentials/{id}`` (the id URL-encoded): 200 ``{verifiableCredential}``, 404, 410."""
-    record = _service().get(current_client("issue"), unquote(credential_id))
+    wanted = _credential_id(credential_id)
+    record = _service().get(current_client("issue"), wanted)
     return json_response({"verifiableCredential": record["credential"]})
 
 
 @bp.delete("/credentials/<path:credential_id>")
 def delete_credential(credential_id: str) -> Response:
-    """``DELETE /credentials/{id}``: 202; the status entries stay usable."""
-    _service().delete(current_client("issue"), unquote(credential_id))
-    return Response(status=202)
+    """``DELETE /credentials/{id}``: 202 with no body; the status entries stay usable."""
+    wanted = _credential_id(credential_id)
+    _service().delete(current_client("issue"), wanted)
+    response = Response(status=202)
+    del response.headers["Content-Type"]
+    return response
 
 
 @bp.post("/credentials/status")

@@ -136,10 +136,10 @@ def _credential_paths() -> dict[str, Any]:
         "/credentials/{id}": {
             "get": operation("getCredential", "issuer", "A credential this issuer issued (VCALM).",
                              ok={"200": _ok("The stored credential.", "VerifiableCredentialResponse")},
-                             errors=(404, 410), secured=True, params=[id_param]),
+                             errors=(404, 405, 410), secured=True, params=[id_param]),
             "delete": operation("deleteCredential", "issuer", "Delete a stored credential; its status entries "
                                 "stay usable (VCALM).", ok={"202": {"description": "Deleted (no body)."}},
-                                errors=(404, 410), secured=True, params=[id_param])},
+                                errors=(404, 405, 410), secured=True, params=[id_param])},
         "/credentials/status": {"post": operation(
             "updateCredentialStatus", "issuer", "Set or clear one status bit of a credential (VCALM).",
             ok={"200": _ok("The bit was written; the body says what changed.", "UpdateCredentialStatusResult")},

@@ -61,3 +61,18 @@ def test_status_freshness_window_bounds_staleness(tmp_path: Path) -> None:
         time.sleep(0.1)
         status = client.post("/credentials/verify", json={"verifiableCredential": vc}).status_code
     assert status == 400
+
+
+def test_action_paths_are_not_credential_ids(client: FlaskClient, tenants: Tenants) -> None:
+    for method in ("get", "delete"):
+        for action in ("issue", "verify", "status"):
+            reply = getattr(client, method)(f"/credentials/{action}", headers=tenants.auth("alpha"))
+            assert reply.status_code == 405 and reply.headers["Allow"] == "POST"
+            assert reply.content_type == "application/problem+json"
+
+
+def test_delete_answers_202_without_a_body(client: FlaskClient, tenants: Tenants) -> None:
+    issued = client.post("/credentials/issue", json={"credential": unsigned_credential()},
+                         headers=tenants.auth("alpha"))
+    reply = client.delete(f"/credentials/{issued.json['credentialId']}", headers=tenants.auth("alpha"))
+    assert reply.status_code == 202 and reply.data == b"" and "Content-Type" not in reply.headers
