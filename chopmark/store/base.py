@@ -21,7 +21,8 @@ from typing import Protocol, runtime_checkable
 
 from chopmark.errors import StoreUnavailable
 
-__all__ = ["MAX_BITS", "Store", "StoreUnavailable", "check_bit_index", "check_name", "check_ttl", "parse_counter"]
+__all__ = ["MAX_BITS", "Store", "StoreUnavailable", "check_bit_index", "check_bits_size", "check_name", "check_ttl",
+           "log_range", "parse_counter"]
 
 #: Namespaces and keys: what implementations must accept (anything else raises ``ValueError``).
 NS_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -49,6 +50,19 @@ def parse_counter(raw: bytes) -> int:
     if not _INTEGER.fullmatch(raw):
         raise ValueError("the value is not an integer counter")
     return int(raw)
+
+
+def check_bits_size(size: int) -> None:
+    """Reject a ``get_bits`` size outside ``0 <= size <= 2**29`` bytes (the whole 2**32-bit range; ValueError)."""
+    if not 0 <= size <= MAX_BITS // 8:
+        raise ValueError(f"size {size!r} is outside 0..2**29")
+
+
+def log_range(start: int, stop: int) -> bool:
+    """Validate a log slice ``[start, stop)`` (ValueError for negative indexes); False when it is empty."""
+    if start < 0 or stop < 0:
+        raise ValueError("log indexes must not be negative")
+    return stop > start
 
 
 def check_name(ns: str, key: str) -> None:

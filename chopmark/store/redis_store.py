@@ -18,7 +18,7 @@ from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from chopmark.errors import StoreUnavailable
-from chopmark.store.base import check_bit_index, check_name, check_ttl
+from chopmark.store.base import check_bit_index, check_bits_size, check_name, check_ttl, log_range
 
 __all__ = ["RedisStore", "glob_escape"]
 
@@ -208,8 +208,7 @@ class RedisStore:
     def get_bits(self, ns: str, key: str, size: int) -> bytes:
         """The first ``size`` bytes of the bitstring (GETRANGE), zero-padded."""
         check_name(ns, key)
-        if not 0 <= size <= 2**29:
-            raise ValueError(f"size {size!r} is outside 0..2**29")
+        check_bits_size(size)
         if size == 0:
             return b""
         with self._guard():
@@ -226,9 +225,7 @@ class RedisStore:
     def read(self, ns: str, key: str, start: int, stop: int) -> list[bytes]:
         """Entries ``start`` (inclusive) to ``stop`` (exclusive) (LRANGE); indexes must not be negative."""
         check_name(ns, key)
-        if start < 0 or stop < 0:
-            raise ValueError("log indexes must not be negative")
-        if stop <= start:
+        if not log_range(start, stop):
             return []
         with self._guard():
             items = self.client.lrange(self.redis_key(ns, key), start, stop - 1)

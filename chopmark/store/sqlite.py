@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from chopmark.errors import StoreUnavailable
-from chopmark.store.base import MAX_BITS, check_bit_index, check_name, check_ttl, parse_counter
+from chopmark.store.base import check_bit_index, check_bits_size, check_name, check_ttl, log_range, parse_counter
 
 __all__ = ["SQLiteStore"]
 
@@ -338,8 +338,7 @@ class SQLiteStore:
     def get_bits(self, ns: str, key: str, size: int) -> bytes:
         """The first ``size`` bytes of the bitstring, zero-padded."""
         check_name(ns, key)
-        if not 0 <= size <= MAX_BITS // 8:
-            raise ValueError(f"size {size!r} is outside 0..2**29")
+        check_bits_size(size)
         sql = f"SELECT substr(value, 1, ?) FROM kv WHERE ns = ? AND key = ? AND {_LIVE}"
         rows = self._query(sql, (size, ns, key, self._clock())) if size else []
         data = bytes(rows[0][0]) if rows else b""
@@ -358,9 +357,7 @@ class SQLiteStore:
     def read(self, ns: str, key: str, start: int, stop: int) -> list[bytes]:
         """Entries ``start`` (inclusive) to ``stop`` (exclusive); indexes must not be negative."""
         check_name(ns, key)
-        if start < 0 or stop < 0:
-            raise ValueError("log indexes must not be negative")
-        if stop <= start:
+        if not log_range(start, stop):
             return []
         sql = "SELECT value FROM log WHERE ns = ? AND key = ? AND idx >= ? AND idx < ? ORDER BY idx"
         return [bytes(row[0]) for row in self._query(sql, (ns, key, start, stop))]
