@@ -86,13 +86,13 @@ class StatusLists:
         return dict(record)
 
     def metadata(self, list_id: str) -> dict[str, Any]:
-        """The immutable part of a list's metadata (id, issuer, purpose, size, url), cached per process: a list
-        never changes these, so hot paths (status checks, flips) skip the store read."""
+        """The immutable part of a list's metadata (id, issuer, purpose, size, url, permutation key), cached per
+        process: a list never changes these, so hot paths (allocation, status checks, flips) skip the store read."""
         with self._lock:
             cached = self._records.get(list_id)
         if cached is None:
             record = self.record(list_id)
-            cached = {k: record[k] for k in ("id", "issuer", "purpose", "size", "url")}
+            cached = {k: record[k] for k in ("id", "issuer", "purpose", "size", "url", "permutationKey")}
             with self._lock:
                 if len(self._records) >= 4096:
                     self._records.clear()
@@ -122,7 +122,7 @@ class StatusLists:
         """The list new credentials of ``issuer`` get for ``purpose`` (created on first use)."""
         pointer = self._store.get(NS_CURRENT, f"{issuer}.{purpose}")
         if pointer is not None:
-            return self.record(pointer.decode())
+            return self.metadata(pointer.decode())
         fresh = self.create(issuer, purpose, make_current=False)
         if self._store.compare_and_set(NS_CURRENT, f"{issuer}.{purpose}", None, fresh["id"].encode()):
             return fresh
