@@ -18,11 +18,16 @@ from chopmark.service import openapi, web
 from chopmark.service.settings import Settings
 from chopmark.store import Store, open_store
 from issuer.blueprint import register as register_issuer
+from issuer.kyb import KybExchanges
 from issuer.service import Issuance
 from registry.blueprint import register as register_registry
 from registry.service import Registry
+from registry.trust_blueprint import register as register_trust
 from verifier.blueprint import register as register_verifier
+from verifier.onboarding import Onboarding
 from verifier.service import LocalList, RemoteFetcher, Verification
+from verifier.sites import Sites
+from verifier.trust import LocalTrust
 
 
 def _utc_now() -> datetime:
@@ -51,22 +56,23 @@ class _RegistrySources:
             return None
         return self._registry.issuers.document_bytes(name)
 
-    def status_list(self, url: str) -> LocalList | None:
+    def status_list(self, url: str, max_age: float | None = None) -> LocalList | None:
         lists = self._registry.status_lists
         list_id = lists.id_for_url(url)
         if list_id is None:
             return None
         record = lists.metadata(list_id)
-        bit = (lambda index: lists.get(list_id, index)) if not self._freshness else self._cached_bit(list_id)
+        freshness = self._freshness if max_age is None else min(self._freshness, max_age)
+        bit = (lambda index: lists.get(list_id, index)) if not freshness else self._cached_bit(list_id, freshness)
         return LocalList(issuer=self._registry.issuers.did_for(record["issuer"]), purpose=record["purpose"],
                          size=record["size"], bit=bit)
 
-    def _cached_bit(self, list_id: str) -> Callable[[int], bool]:
+    def _cached_bit(self, list_id: str, freshness: float) -> Callable[[int], bool]:
         """With ``status_freshness_ms`` > 0: the list's bits as read at most that long ago (one read per list
         and period instead of one per check); a flip is then seen within the period."""
         now = time.monotonic()
         cached = self._bits.get(list_id)
-        if cached is None or now - cached[0] > self._freshness:
+        if cached is None or now - cached[0] > freshness:
             cached = (now, self._registry.status_lists.bits(list_id))
             if len(self._bits) >= 1024:
                 self._bits.clear()
@@ -99,6 +105,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                                 remote_fetch=fetcher or build_fetcher(settings),
                                 challenge_ttl=settings.challenge_ttl_seconds,
                                 cache_seconds=settings.status_cache_seconds)
+    trust = LocalTrust(registry.trust.subject)
+    did_for = registry.issuers.did_of
+    kyb = KybExchanges(store, issuance, verification, trust, did_for=did_for, clock=clock, rng=rng,
+                       ttl=settings.challenge_ttl_seconds)
+    sites = Sites(store, did_for=did_for)
+    onboarding = Onboarding(store, sites, issuance, verification, trust, did_for=did_for, clock=clock, rng=rng,
+                            ttl=settings.challenge_ttl_seconds)
 
     app = Flask("chopmark")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -111,8 +124,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                                          settings.rate_limit_per_minute)
     web.install(app, tokens=registry.tokens, rate_limit=limiter)
     register_registry(app, registry)
-    register_issuer(app, issuance)
-    register_verifier(app, verification)
+    register_trust(app, registry.trust)
+    register_issuer(app, issuance, kyb)
+    register_verifier(app, verification, sites, onboarding)
 
     @app.get("/openapi.json")
     def openapi_document() -> Response:

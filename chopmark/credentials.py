@@ -26,6 +26,8 @@ from chopmark.validation import check_jsonld, check_plain_json, data_model_check
 
 #: ``status_checker(entry, credential) -> details``; raises a ChopmarkError when the status is not good.
 StatusChecker = Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]
+#: ``schema_checker(credential) -> CheckResult`` (e.g. :func:`chopmark.vocab.schema.check_schemas`).
+SchemaChecker = Callable[[Mapping[str, Any]], CheckResult]
 
 
 def issue(credential: Mapping[str, Any], signer: SignerLike, *, suite: str = "eddsa-rdfc-2022",
@@ -66,17 +68,20 @@ class CredentialPolicy:
     status_checker: StatusChecker | None = None
     related_resources: Mapping[str, bytes] = field(default_factory=dict)
     expected_purpose: str = "assertionMethod"
+    schema_checker: SchemaChecker | None = None
 
 
 def verify_credential(credential: Any, *, resolver: MethodResolver, now: datetime,
                       loader: DocumentLoader | None = None, accepted_suites: Collection[str] = DEFAULT_ACCEPTED,
                       max_clock_skew: timedelta = timedelta(minutes=5), issuer_binding: bool = True,
                       status_checker: StatusChecker | None = None,
-                      related_resources: Mapping[str, bytes] | None = None) -> VerificationResult:
-    """Verify a credential: data model, every proof, validity period, issuer binding, status, resources."""
+                      related_resources: Mapping[str, bytes] | None = None,
+                      schema_checker: SchemaChecker | None = None) -> VerificationResult:
+    """Verify a credential: data model, every proof, validity period, issuer binding, status, resources and,
+    when ``schema_checker`` is given and the credential names a ``credentialSchema``, its schemas."""
     policy = CredentialPolicy(now=now, accepted_suites=tuple(accepted_suites), max_clock_skew=max_clock_skew,
                               issuer_binding=issuer_binding, status_checker=status_checker,
-                              related_resources=dict(related_resources or {}))
+                              related_resources=dict(related_resources or {}), schema_checker=schema_checker)
     return verify_with_policy(credential, resolver, loader or DocumentLoader.pinned(), policy)
 
 
@@ -101,7 +106,21 @@ def verify_with_policy(credential: Any, resolver: MethodResolver, loader: Docume
         result.add(_status(credential, policy.status_checker))
     if policy.related_resources and "relatedResource" in credential:
         result.add(_related(credential, policy.related_resources))
+    schema = check_schema(credential, policy)
+    if schema is not None:
+        result.add(schema)
     return result
+
+
+def check_schema(credential: Mapping[str, Any], policy: CredentialPolicy) -> CheckResult | None:
+    """The ``schema`` check (VCDM 2.0 §4.11 Data Schemas) when the policy has a schema checker and the
+    credential names a ``credentialSchema``; ``None`` when it does not apply."""
+    if policy.schema_checker is None or "credentialSchema" not in credential:
+        return None
+    try:
+        return policy.schema_checker(credential)
+    except ChopmarkError as exc:  # a checker should report, not raise; verification never raises
+        return CheckResult.failed("schema", [exc])
 
 
 def check_validity(credential: Mapping[str, Any], policy: CredentialPolicy) -> CheckResult:

@@ -41,7 +41,7 @@ from chopmark.jsonld_pyld import ABSOLUTE_IRI, Lru, Processor
 from chopmark.rdfc import DEFAULT_BUDGET, canonize_nquads, issued_identifiers
 
 __all__ = ["DEFAULT_BUDGET", "DocumentLoader", "canonize", "canonize_nquads", "clear_caches", "expand",
-           "issued_identifiers"]
+           "issued_identifiers", "pinned_bytes"]
 
 _CONTEXTS = Path(__file__).resolve().parent / "contexts"
 _RESULT_CACHE_SIZE = 256
@@ -57,15 +57,22 @@ def _pin_index() -> Mapping[str, Mapping[str, str]]:
     return index
 
 
-@functools.cache
-def _pinned_document(url: str) -> Any:
-    """Read a pinned context, check its SHA-256 against the pin and parse it (once per process)."""
-    pin = _pin_index()[url]
+def pinned_bytes(url: str) -> bytes:
+    """The exact bytes of a pinned context, checked against its SHA-256 pin (to serve it, e.g. Chopmark's own)."""
+    pin = _pin_index().get(url)
+    if pin is None:
+        raise UnknownContextError(f"{url!r} is not a pinned context", url=str(url))
     data = (_CONTEXTS / pin["file"]).read_bytes()
     if hashlib.sha256(data).hexdigest() != pin["sha256"]:
         raise UnknownContextError(f"pinned context {url} does not match its SHA-256 pin",
                                   code="CONTEXT_INTEGRITY")
-    return json.loads(data)
+    return data
+
+
+@functools.cache
+def _pinned_document(url: str) -> Any:
+    """Read a pinned context, check its SHA-256 against the pin and parse it (once per process)."""
+    return json.loads(pinned_bytes(url))
 
 
 class DocumentLoader:

@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chopmark import datamodel
-from chopmark.credentials import CredentialPolicy, StatusChecker, check_validity, verify_with_policy
+from chopmark.credentials import (
+    CredentialPolicy,
+    SchemaChecker,
+    StatusChecker,
+    check_schema,
+    check_validity,
+    verify_with_policy,
+)
 from chopmark.errors import ChopmarkError, CryptographicSecurityError, MalformedValueError
 from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver, ProofOptions, SignerLike, VerifyOptions, add_proof, verify_proofs
@@ -95,10 +102,12 @@ def verify_presentation(presentation: Any, *, resolver: MethodResolver, now: dat
                         challenge: str | None, domain: str | None = None, loader: DocumentLoader | None = None,
                         accepted_suites: Collection[str] = DEFAULT_ACCEPTED,
                         max_clock_skew: timedelta = timedelta(minutes=5), issuer_binding: bool = True,
-                        status_checker: StatusChecker | None = None) -> VerificationResult:
+                        status_checker: StatusChecker | None = None,
+                        schema_checker: SchemaChecker | None = None) -> VerificationResult:
     """Verify the presentation proof (``authentication``, challenge, domain), holder binding, and every VC.
 
     ``challenge`` is keyword-required: pass the challenge you issued, or ``None`` deliberately.
+    ``schema_checker`` is applied to each enclosed credential that names a ``credentialSchema``.
     """
     loader = loader or DocumentLoader.pinned()
     result = VerificationResult(kind="presentation")
@@ -115,7 +124,8 @@ def verify_presentation(presentation: Any, *, resolver: MethodResolver, now: dat
     signers = {o.controller for o in outcomes if o.check.passed and o.controller}
     result.add(_holder_binding(holder, signers))
     policy = CredentialPolicy(now=now, accepted_suites=tuple(accepted_suites), max_clock_skew=max_clock_skew,
-                              issuer_binding=issuer_binding, status_checker=status_checker)
+                              issuer_binding=issuer_binding, status_checker=status_checker,
+                              schema_checker=schema_checker)
     for vc in datamodel.as_list(presentation.get("verifiableCredential")):
         result.credentials.append(_verify_enclosed(vc, holder, signers, resolver, loader, policy))
     return result
@@ -156,4 +166,7 @@ def _self_asserted(vc: Mapping[str, Any], holder: str | None, signers: set[str],
             "presentation", code="UNSECURED_CREDENTIAL")
         out.add(CheckResult.failed("selfAsserted", [error], issuer=issuer, holder=holder))
     out.add(check_validity(vc, policy))
+    schema = check_schema(vc, policy)
+    if schema is not None:
+        out.add(schema)
     return out

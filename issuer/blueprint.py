@@ -8,14 +8,16 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from chopmark.errors import BadRequest, MethodNotAllowed
 from chopmark.service.web import current_client, json_body, json_response
+from issuer.kyb import KybExchanges
 from issuer.service import Issuance
 
 bp = Blueprint("issuer", __name__)
 
 
-def register(app: Flask, issuance: Issuance) -> None:
-    """Attach the issuer routes and service to ``app``."""
+def register(app: Flask, issuance: Issuance, kyb: KybExchanges) -> None:
+    """Attach the issuer routes and services (VC API issuance, KYB exchanges) to ``app``."""
     app.extensions["chopmark.issuer"] = issuance
+    app.extensions["chopmark.kyb"] = kyb
     app.register_blueprint(bp)
 
 
@@ -75,3 +77,23 @@ def update_status() -> Response:
     """``POST /credentials/status``: flip one status bit; 200 with what changed."""
     client = current_client("status")
     return json_response(_service().update_status(client, json_body()))
+
+
+# --- KYB exchanges (DID Auth, then a MerchantIdentityCredential) -------------------------------------------
+
+def _kyb() -> KybExchanges:
+    service: KybExchanges = current_app.extensions["chopmark.kyb"]
+    return service
+
+
+@bp.post("/issuers/<name>/exchanges")
+def start_exchange(name: str) -> Response:
+    """Open a KYB exchange (public): 201 with a DIDAuthentication presentation request."""
+    started = _kyb().start(name)
+    return json_response(started, 201, headers={"Location": f"/issuers/{name}/exchanges/{started['exchangeId']}"})
+
+
+@bp.post("/issuers/<name>/exchanges/<exchange_id>")
+def continue_exchange(name: str, exchange_id: str) -> Response:
+    """Answer the request with a DID-Auth presentation carrying the application: 200 with the credential."""
+    return json_response(_kyb().complete(name, exchange_id, json_body()))

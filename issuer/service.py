@@ -23,6 +23,7 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.service.web import Client, body_digest
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, put_json, update_json
+from chopmark.vocab.schema import validate_for_issuance
 from registry.service import Registry
 
 NS_CRED = "cred"
@@ -65,6 +66,12 @@ class Issuance:
         return self._idempotent(client, issuer, body, idempotency_key,
                                 lambda: self._issue(client, issuer, credential, options))
 
+    def issue_for(self, issuer: str, credential: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
+        """Issue on behalf of a service flow (KYB exchange, site onboarding): no API token is involved; the
+        record names ``actor`` as its client. Returns the stored record."""
+        client = Client(id=actor, issuer=issuer, scopes=frozenset({"issue"}))
+        return self._issue(client, issuer, dict(credential), {})
+
     def _issue(self, client: Client, name: str, credential: dict[str, Any],
                options: Mapping[str, Any]) -> dict[str, Any]:
         issuer = self._registry.issuers.get(name)
@@ -83,6 +90,8 @@ class Issuance:
         if entries:
             credential["credentialStatus"] = [e for e, _ in entries] if len(entries) > 1 else entries[0][0]
         now = format_datetime(self._clock())
+        if "credentialSchema" in credential:  # VC JSON Schema: refuse to sign what verifiers would reject
+            validate_for_issuance({**credential, "issuer": claimed or issuer["did"]})
         signed = issue(credential, signer, suite=suite, loader=self._loader, created=now,
                        issuer=None if "issuer" in credential else issuer["did"])
         record = {"id": record_id, "issuer": name, "client": client.id, "issued": now, "suite": suite,
@@ -140,6 +149,10 @@ class Issuance:
         update_json(self._store, NS_IDEM, slot, claim, retries=1)
 
     # -- read, delete, status ----------------------------------------------------------------------------
+    def record(self, credential_id: str) -> dict[str, Any]:
+        """The issuance record of ``credential_id`` (NotFound when unknown); for service flows, no auth."""
+        return self._record(credential_id)
+
     def _record(self, credential_id: str) -> dict[str, Any]:
         record = get_json(self._store, NS_CRED, credential_id) if 0 < len(credential_id) <= 512 else None
         if record is None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from chopmark.errors import BadRequest, Forbidden
+from chopmark.errors import BadRequest, Forbidden, NotFound
+from chopmark.jsonld import pinned_bytes
 from chopmark.keys import KeyType
 from chopmark.service.web import Client, current_client, json_body, json_response
+from chopmark.vocab import CONTEXT_URL, SCHEMA_BASE, SCHEMA_FOR_TYPE
+from chopmark.vocab.schema import schema_document
 from registry.service import Registry
 
 bp = Blueprint("registry", __name__)
@@ -32,6 +37,30 @@ def host_did() -> Response:
     registry = _registry()
     registry.issuers.ensure_host()
     return json_response(registry.issuers.did_document("_host"), mimetype=DID_JSON)
+
+
+@bp.get("/contexts/chopmark/v1")
+def chopmark_context() -> Response:
+    """The Chopmark JSON-LD context, byte for byte the pinned file (verifiers never fetch it: it is pinned)."""
+    return _static(pinned_bytes(CONTEXT_URL), "application/ld+json")
+
+
+@bp.get("/schemas/<name>/v1")
+def credential_schema(name: str) -> Response:
+    """A Chopmark credential type's JSON Schema (VC JSON Schema, type JsonSchema)."""
+    url = f"{SCHEMA_BASE}{name}/v1"
+    if url not in SCHEMA_FOR_TYPE.values():
+        raise NotFound(f"no schema {name!r}", code="SCHEMA_NOT_FOUND")
+    data = json.dumps(schema_document(url), indent=2, ensure_ascii=False).encode()
+    return _static(data, "application/schema+json")
+
+
+def _static(data: bytes, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["ETag"] = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/issuers/<name>/did.json")

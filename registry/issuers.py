@@ -71,6 +71,10 @@ class Issuers:
         """The DID of issuer ``name`` (the host's own DID for the reserved host identity)."""
         return f"did:web:{self._host}" if name == HOST else f"did:web:{self._host}:issuers:{name}"
 
+    def did_of(self, name: str) -> str:
+        """The DID of the existing issuer instance ``name`` (NotFound when there is none)."""
+        return str(self.get(name)["did"])
+
     def create(self, name: str, *, suites: Iterable[str] | None = None,
                status_purposes: Iterable[str] = PURPOSES) -> dict[str, Any]:
         """Create issuer ``name`` with one key per needed key type (Ed25519 and P-256 by default)."""

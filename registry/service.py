@@ -1,4 +1,4 @@
-"""The registry role as one value: issuers, keys, tokens and status lists over one store."""
+"""The registry role as one value: issuers, keys, tokens, status lists and the trust registry over one store."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from registry.issuers import Issuers
 from registry.keystore import EncryptedKeyStore, KeyStore
 from registry.statuslists import StatusLists
 from registry.tokens import Tokens
+from registry.trust import TrustRegistry
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Registry:
     issuers: Issuers
     tokens: Tokens
     status_lists: StatusLists
+    trust: TrustRegistry
 
     @classmethod
     def build(cls, store: Store, *, kek: bytes, public_url: str, public_host: str,
@@ -33,4 +35,5 @@ class Registry:
         issuers = Issuers(store, keys, public_host=public_host, clock=clock)
         tokens = Tokens(store, rng=rng, clock=clock)
         lists = StatusLists(store, issuers, public_url=public_url, rng=rng, clock=clock, loader=loader)
-        return cls(store, keys, issuers, tokens, lists)
+        trust = TrustRegistry(store, issuers, clock=clock, rng=rng, loader=loader, public_url=public_url)
+        return cls(store, keys, issuers, tokens, lists, trust)

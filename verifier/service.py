@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -36,10 +36,12 @@ from chopmark.net.fetch import Fetched
 from chopmark.presentations import verify_presentation
 from chopmark.results import CheckResult, VerificationResult
 from chopmark.store import Store
+from chopmark.suites import DEFAULT_ACCEPTED
+from chopmark.vocab.schema import check_schemas
 from verifier.results import credential_response, presentation_response
 
 NS_CHALLENGE = "challenge"
-CREDENTIAL_CHECKS = ("proof", "validity", "issuerBinding", "status")
+CREDENTIAL_CHECKS = ("proof", "validity", "issuerBinding", "status", "schema")
 CREDENTIAL_OPTIONS = frozenset({"checks", "returnResults", "returnProblemDetails", "returnCredential"})
 PRESENTATION_OPTIONS = frozenset({"challenge", "domain", "returnPresentation", "checks"})
 
@@ -60,8 +62,9 @@ class LocalSources(Protocol):
     def did_document(self, url: str) -> bytes | None:
         """The did.json bytes when ``url`` is one of our DID documents, else None."""
 
-    def status_list(self, url: str) -> LocalList | None:
-        """The list when ``url`` is one of our status list URLs, else None."""
+    def status_list(self, url: str, max_age: float | None = None) -> LocalList | None:
+        """The list when ``url`` is one of our status list URLs, else None; its bits read at most
+        ``max_age`` seconds ago (None: the service's own freshness setting)."""
 
 
 class RemoteFetcher(Protocol):
@@ -73,6 +76,7 @@ class RemoteFetcher(Protocol):
 
 @dataclass
 class _CachedList:
+    fetched: float
     expires: float
     etag: str | None
     credential: dict[str, Any]
@@ -170,24 +174,26 @@ class Verification:
         return CheckResult.failed("challenge", [error])
 
     # -- status ------------------------------------------------------------------------------------------
-    def status_checker(self, now: datetime) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]:
-        """The ``status_checker`` hook for the kernel: local lists from the store, remote ones fetched."""
+    def status_checker(self, now: datetime, max_age: float | None = None
+                       ) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]]:
+        """The ``status_checker`` hook for the kernel: local lists from the store, remote ones fetched. A list
+        is never used older than ``max_age`` seconds (a site profile's maximum status-list age)."""
         def check(entry: Mapping[str, Any], credential: Mapping[str, Any]) -> Mapping[str, Any]:
             position = _position(entry, credential)
             try:
                 parsed = statuslist.check_entry(entry, credential)
-                local = self._local.status_list(parsed.list_url)
+                local = self._local.status_list(parsed.list_url, max_age)
                 if local is not None:
                     return _check_local(parsed, local, credential)
-                return self._check_remote(parsed, credential, now)
+                return self._check_remote(parsed, credential, now, max_age)
             except ChopmarkError as exc:
                 exc.extra.setdefault("entry", position)
                 raise
         return check
 
     def _check_remote(self, parsed: statuslist.ParsedEntry, credential: Mapping[str, Any],
-                      now: datetime) -> Mapping[str, Any]:
-        list_credential = self._remote_list(parsed.list_url, credential, now)
+                      now: datetime, max_age: float | None) -> Mapping[str, Any]:
+        list_credential = self._remote_list(parsed.list_url, credential, now, max_age)
         validity = check_validity(list_credential, CredentialPolicy(now=now))  # with the usual clock skew
         if not validity.passed:
             raise StatusVerificationError(f"the status list is outside its validity period: "
@@ -195,11 +201,13 @@ class Verification:
         outcome = statuslist.evaluate(parsed, list_credential)
         return _outcome_details(parsed, outcome)
 
-    def _remote_list(self, url: str, credential: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    def _remote_list(self, url: str, credential: Mapping[str, Any], now: datetime,
+                     max_age: float | None = None) -> dict[str, Any]:
         """A verified remote status list: cached for the TTL, then revalidated with its ETag (304 keeps the
         verified copy). Any failure fails closed: a stale copy is never used."""
         cached = self._remote_lists.get(url)
-        if cached is not None and cached.expires > time.monotonic():
+        clock = time.monotonic()
+        if cached is not None and cached.expires > clock and (max_age is None or clock - cached.fetched <= max_age):
             self._check_list_issuer(cached.credential, credential)
             return cached.credential
         if self._remote is None:
@@ -219,7 +227,7 @@ class Verification:
         self._check_list_issuer(list_credential, credential)
         if len(self._remote_lists) > 4096:
             self._remote_lists.clear()
-        self._remote_lists[url] = _CachedList(time.monotonic() + self._cache_seconds, fetched.etag, list_credential)
+        self._remote_lists[url] = _CachedList(clock, clock + self._cache_seconds, fetched.etag, list_credential)
         return list_credential
 
     def _verify_list(self, list_credential: Any, now: datetime) -> None:
@@ -244,7 +252,8 @@ class Verification:
         now = self._clock()
         result = verify_credential(credential, resolver=self.request_resolver(), now=now, loader=self._loader,
                                    issuer_binding="issuerBinding" in checks,
-                                   status_checker=self.status_checker(now) if "status" in checks else None)
+                                   status_checker=self.status_checker(now) if "status" in checks else None,
+                                   schema_checker=check_schemas if "schema" in checks else None)
         if "validity" not in checks:
             result.checks = [c for c in result.checks if c.check != "validity"]
         response = credential_response(result, credential,
@@ -252,6 +261,32 @@ class Verification:
                                        return_results=options.get("returnResults", True) is not False,
                                        return_problems=options.get("returnProblemDetails", True) is not False)
         return (200 if result.verified else 400), response
+
+    def check_presentation(self, presentation: Any, *, challenge: str, domain: str, now: datetime,
+                           accepted_suites: Collection[str] = DEFAULT_ACCEPTED,
+                           max_status_age: float | None = None) -> VerificationResult:
+        """Every verifier check of a presentation for an exchange that owns its (single-use) challenge: the
+        presentation proof with ``challenge`` and ``domain``, and each credential's proof, validity, issuer
+        binding, status (no list older than ``max_status_age`` seconds) and JSON Schema."""
+        return verify_presentation(
+            presentation, resolver=self.request_resolver(), now=now, challenge=challenge, domain=domain,
+            loader=self._loader, accepted_suites=accepted_suites,
+            status_checker=self.status_checker(now, max_status_age), schema_checker=check_schemas)
+
+    def check_credential(self, credential: Any, *, now: datetime,
+                         accepted_suites: Collection[str] = DEFAULT_ACCEPTED,
+                         max_status_age: float | None = None) -> VerificationResult:
+        """Every verifier check of one credential (proof, validity, issuer binding, status, JSON Schema)."""
+        return verify_credential(credential, resolver=self.request_resolver(), now=now, loader=self._loader,
+                                 accepted_suites=accepted_suites,
+                                 status_checker=self.status_checker(now, max_status_age), schema_checker=check_schemas)
+
+    def fetch_remote(self, url: str) -> bytes:
+        """GET ``url`` through the SSRF-safe fetcher (allow-listed hosts only); raises when fetching is off."""
+        if self._remote is None:
+            raise DidNotFoundError(f"{url} cannot be fetched: fetching other hosts is disabled "
+                                   "(CHOPMARK_FETCH_ALLOWED_HOSTS)", code="FETCH_DISABLED")
+        return self._remote.fetch(url).body
 
     def verify_presentation(self, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """``POST /presentations/verify`` with ``options.challenge`` (single use) and ``options.domain``."""
@@ -265,7 +300,8 @@ class Verification:
         result: VerificationResult = verify_presentation(
             presentation, resolver=self.request_resolver(), now=now, challenge=challenge, domain=domain,
             loader=self._loader, issuer_binding="issuerBinding" in checks,
-            status_checker=self.status_checker(now) if "status" in checks else None)
+            status_checker=self.status_checker(now) if "status" in checks else None,
+            schema_checker=check_schemas if "schema" in checks else None)
         if challenge is not None:
             result.add(self._use_challenge(challenge))
         response = presentation_response(result, presentation, challenge=challenge, domain=domain,

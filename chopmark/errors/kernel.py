@@ -275,3 +275,13 @@ class UsageError(ChopmarkError):
     title = "Usage error"
     code = "USAGE_ERROR"
     status = 500
+
+
+class SchemaValidationError(ChopmarkError):
+    """A credential does not conform to the JSON Schema its ``credentialSchema`` names (VC JSON Schema §3),
+    or names a schema that is not pinned (``UNKNOWN_SCHEMA``) or of an unsupported type."""
+
+    type = CHOPMARK + "SCHEMA_INVALID"
+    title = "Schema validation failed"
+    code = "SCHEMA_INVALID"
+    status = 422

@@ -73,7 +73,7 @@ def _out(data: Any, as_json: bool, table: Callable[[], Table] | None = None) -> 
     if as_json or table is None:
         click.echo(json.dumps(data, indent=None if as_json else 2))
     else:
-        Console().print(table())
+        Console(emoji=False, highlight=False).print(table())
 
 
 # --- serve ---------------------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def serve(host: str | None, port: int | None, workers: int | None, seed_demo: bo
     if warning:
         click.echo(f"chopmark: warning: {warning}", err=True)
     if settings.seed_demo:
-        rows = seed.seed_demo(registry, settings.data_dir)
+        rows = seed.seed_demo(registry, settings.data_dir, settings.public_url)
         if rows:
             _print_demo(rows, settings)
     registry.store.close()
@@ -114,7 +114,7 @@ def _print_demo(rows: list[dict[str, Any]], settings: Settings) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(row["name"], row["role"], row["did"], row["token"])
-    console = Console(stderr=True)
+    console = Console(stderr=True, emoji=False, highlight=False)
     console.width = max(console.width, 150)
     console.print(table)
 

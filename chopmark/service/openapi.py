@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chopmark.service.openapi_identity import identity_paths, identity_schemas
 from chopmark.service.openapi_schemas import ISSUER_NAME, STATUS_LIST_ID, Schema, ref, schemas
 
 PROBLEM = "application/problem+json"
@@ -242,6 +243,8 @@ TAGS = [{"name": "issuer", "description": "Issue, read, delete credentials and u
         {"name": "verifier", "description": "Verify credentials and presentations; challenges (VCALM)."},
         {"name": "registry", "description": "DID documents and status lists."},
         {"name": "admin", "description": "Issuer, key and token administration (registry role)."},
+        {"name": "sites", "description": "Marketplace sites: policies, onboarding exchanges, sellers."},
+        {"name": "trust", "description": "The trust registry: authorization queries and the signed trust list."},
         {"name": "service", "description": "Health, index and this document."}]
 
 
@@ -255,12 +258,13 @@ def document(public_url: str) -> dict[str, Any]:
                                 "is 405 with `Allow`, an unknown path 404."},
         "servers": [{"url": public_url}],
         "tags": TAGS,
-        "paths": {**_credential_paths(), **_registry_paths(), **_admin_paths(), **_service_paths()},
+        "paths": {**_credential_paths(), **_registry_paths(), **_admin_paths(), **_service_paths(),
+                  **identity_paths(operation, _ok, _path_param)},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An API token (`cmk_...`) with scopes issue, "
                                                               "status or admin."}},
-            "schemas": schemas(),
+            "schemas": {**schemas(), **identity_schemas()},
             "responses": {name: _problem(code) for code, name in _ERROR_NAMES.items()},
         },
     }

@@ -17,7 +17,7 @@ from chopmark.suites import ISSUABLE
 Schema = dict[str, Any]
 
 V2 = "https://www.w3.org/ns/credentials/v2"
-CHECKS = ["proof", "validity", "issuerBinding", "status"]
+CHECKS = ["proof", "validity", "issuerBinding", "status", "schema"]
 ISSUER_NAME = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 STATUS_LIST_ID = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 

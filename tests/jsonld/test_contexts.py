@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from chopmark import jsonld
-from chopmark.errors import UnknownContextError
+from chopmark import jsonld, vocab
+from chopmark.errors import ChopmarkError, UndefinedTermError, UnknownContextError
 from chopmark.jsonld import DocumentLoader
+from chopmark.vocab.schema import schema_document
 
 CONTEXTS = Path(jsonld.__file__).resolve().parent / "contexts"
 
@@ -49,8 +50,52 @@ def test_every_pinned_file_matches_its_sha256() -> None:
 def test_every_pin_names_a_registry_source() -> None:
     for url, pin in _index().items():
         kind, _, rest = pin["source"].partition(":")
+        if kind == "chopmark":
+            # our own vocabulary is the one context written here, and only under our own namespace
+            assert url.startswith("https://chopmark.org/contexts/"), url
+            continue
         assert kind in {"npm", "pyld", "spec"}, url
         assert "@" in rest or kind in {"pyld", "spec"}, url
+
+
+def test_only_the_chopmark_context_is_our_own() -> None:
+    own = {url for url, pin in _index().items() if pin["source"].startswith("chopmark:")}
+    assert own == {vocab.CONTEXT_URL}
+
+
+def test_chopmark_context_protects_every_term() -> None:
+    context = json.loads((CONTEXTS / _index()[vocab.CONTEXT_URL]["file"]).read_text(encoding="utf-8"))["@context"]
+    assert context["@protected"] is True
+    # no term opts out of protection, and no term redefines a VCDM 2.0 term the design reserves
+    assert not [term for term, value in context.items() if isinstance(value, dict) and "@protected" in value]
+    assert not {"id", "type", "name", "digestMultibase"} & set(context)
+
+
+@pytest.mark.parametrize("url", sorted(vocab.SCHEMA_FOR_TYPE.values()))
+def test_schema_examples_expand_without_dropping_terms(url: str) -> None:
+    example = schema_document(url)["examples"][0]
+    expanded = jsonld.expand(example, DocumentLoader.pinned())  # safe mode: an undefined term raises
+    subject = expanded[0]["https://www.w3.org/2018/credentials#credentialSubject"][0]
+    # every member of the subject (except the keyword-mapped id/type) expanded to an IRI property
+    assert len([k for k in subject if not k.startswith("@")]) == len(set(example["credentialSubject"]) - {"id", "type"})
+    assert all(k.startswith(("https://chopmark.org/vocab#", "https://schema.org/")) for k in subject
+               if not k.startswith("@")), sorted(subject)
+
+
+def test_undefined_subject_term_is_refused() -> None:
+    example = schema_document(vocab.SCHEMA_FOR_TYPE[vocab.MERCHANT_IDENTITY])["examples"][0]
+    example["credentialSubject"]["leiCode"] = "529900T8BM49AURSDO55"
+    with pytest.raises(UndefinedTermError):
+        jsonld.check_expands(example, DocumentLoader.pinned())
+
+
+def test_protected_chopmark_term_cannot_be_redefined() -> None:
+    example = schema_document(vocab.SCHEMA_FOR_TYPE[vocab.MERCHANT_IDENTITY])["examples"][0]
+    example["@context"] = [*example["@context"], {"lei": "https://evil.example/lei"}]
+    with pytest.raises(ChopmarkError, match="protected term"):
+        jsonld.check_expands(example, DocumentLoader.pinned())
+    example["@context"][-1] = {"unrelatedTerm": "https://other.example/term"}  # the same shape is otherwise fine
+    jsonld.check_expands(example, DocumentLoader.pinned())
 
 
 def test_no_stray_files_in_the_contexts_folder() -> None:

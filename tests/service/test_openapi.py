@@ -46,7 +46,12 @@ DOC = document(Settings.load({}, env={}).public_url)
 METHODS = ("get", "put", "post", "delete", "patch")
 PUBLIC = {("get", "/.well-known/did.json"), ("get", "/issuers/{name}/did.json"), ("get", "/status-lists/{id}"),
           ("post", "/credentials/verify"), ("post", "/presentations/verify"), ("post", "/challenges"),
-          ("get", "/health"), ("get", "/"), ("get", "/openapi.json")}
+          ("get", "/health"), ("get", "/"), ("get", "/openapi.json"),
+          ("get", "/contexts/chopmark/v1"), ("get", "/schemas/{schema}/v1"), ("post", "/issuers/{name}/exchanges"),
+          ("post", "/issuers/{name}/exchanges/{exchange_id}"), ("get", "/sites"), ("get", "/sites/{site}"),
+          ("post", "/sites/{site}/onboarding"), ("post", "/sites/{site}/onboarding/{exchange_id}"),
+          ("get", "/sites/{site}/onboarding/{exchange_id}"), ("post", "/trust/authorization"),
+          ("get", "/trust/list")}
 
 
 def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -74,7 +79,7 @@ def test_document_is_valid_openapi_30() -> None:
         validate(DOC)
     results = list(schemathesis.openapi.from_dict(copy.deepcopy(DOC)).get_all_operations())
     assert all(isinstance(r, Ok) for r in results), [r for r in results if not isinstance(r, Ok)]
-    assert len(results) == len(list(operations(DOC))) == 24
+    assert len(results) == len(list(operations(DOC))) == 49
 
 
 def test_served_document_is_the_builder_output(client: FlaskClient, service_settings: Settings) -> None:
@@ -145,7 +150,9 @@ def test_security_declarations_match_behaviour(client: FlaskClient, tenants: Ten
     """Without a token, every protected operation answers 401 and no public one does."""
     for method, path, op in operations(DOC):
         url = path.replace("{name}", "alpha").replace("{key_id}", "key-1").replace("{token_id}", "0" * 16)
-        url = url.replace("{id}", "alpha.revocation.0")
+        url = url.replace("{id}", "alpha.revocation.0").replace("{site}", "alpha").replace("{exchange_id}", "x")
+        url = url.replace("{account}", "acct_x").replace("{entry_id}", "urn:uuid:x").replace("{member_id}", "did:x:y")
+        url = url.replace("{schema}", "merchant-identity")
         kwargs: dict[str, Any] = {"json": {}} if "requestBody" in op else {}
         reply = client.open(url, method=method.upper(), **kwargs)
         assert (reply.status_code == 401) == ((method, path) not in PUBLIC), (method, path, reply.status_code)

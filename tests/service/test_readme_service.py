@@ -1,10 +1,13 @@
-"""The README's curl walkthrough runs as written against a real server seeded like ``make run``."""
+"""The README's walkthroughs run as written against a real server seeded like ``make run``: the curl block of
+the service, and the merchant-identity block (wallet CLI, KYB, onboarding at every site, revocation)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,24 +17,31 @@ from tests.service.live import LiveServer
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _walkthrough() -> str:
+def _block(marker: str) -> str:
     blocks = [b for b in re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
-              if "source .chopmark/demo-tokens.env" in b]
-    assert len(blocks) == 1, "the README has one curl walkthrough"
+              if marker in b]
+    assert len(blocks) == 1, f"the README has one block with {marker!r}"
+    assert "BASE=http://127.0.0.1:8000" in blocks[0]
     return blocks[0]
+
+
+def _run(script: str, server: LiveServer, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a README block with the venv's ``chopmark`` first on the PATH (a low scrypt cost: a test knob)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "CHOPMARK_WALLET_SCRYPT_N": "16"}
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", script.replace(
+        "BASE=http://127.0.0.1:8000", f"BASE={server.url}")], cwd=cwd, capture_output=True, text=True,
+        timeout=120, check=False, env=env)
 
 
 @pytest.mark.server
 def test_readme_curl_walkthrough(tmp_path: Path) -> None:
-    script = _walkthrough()
-    assert "BASE=http://127.0.0.1:8000" in script
+    script = _block("credentials/issue")
     with LiveServer(tmp_path / ".chopmark", env={"CHOPMARK_SEED_DEMO": "true"}) as server:
         seeded = json.loads((tmp_path / ".chopmark" / "demo-tokens.json").read_text())
         assert set(seeded) == {"kyb-authority", "site-a", "site-b", "site-c", "producer", "bonded-warehouse",
                                "customs", "copyright-office", "admin"}
-        run = subprocess.run(["bash", "-euo", "pipefail", "-c", script.replace(
-            "BASE=http://127.0.0.1:8000", f"BASE={server.url}")], cwd=tmp_path, capture_output=True, text=True,
-            timeout=60, check=False)
+        run = _run(script, server, tmp_path)
     assert run.returncode == 0, run.stderr
     out = run.stdout
     verified = [m.group(1) for m in re.finditer(r'\{"verified":(true|false),"problemDetails"', out)]
@@ -40,3 +50,16 @@ def test_readme_curl_walkthrough(tmp_path: Path) -> None:
     assert '"id":"did:web:127.0.0.1%3A' in out and ":issuers:kyb-authority" in out
     assert '"challenge":"' in out
     assert json.loads((tmp_path / "openapi.json").read_text())["openapi"].startswith("3.")
+
+
+@pytest.mark.server
+def test_readme_merchant_identity_walkthrough(tmp_path: Path) -> None:
+    script = _block("chopmark wallet init")
+    with LiveServer(tmp_path / ".chopmark", env={"CHOPMARK_SEED_DEMO": "true"}) as server:
+        run = _run(script, server, tmp_path)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert out.count("accepted") == 3, out  # site-a, site-b and site-c
+    assert "MerchantIdentityCredential" in out and out.count("MarketplaceSellerCredential") >= 3
+    assert '"status":true' in out.replace(" ", "")  # the revocation went through
+    assert "REVOKED" in out + run.stderr and out.rstrip().endswith("refused: REVOKED")
