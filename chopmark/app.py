@@ -12,13 +12,14 @@ from typing import Any
 
 from flask import Flask, Response
 
+from chopmark.errors import ConfigurationError
 from chopmark.jsonld import DocumentLoader
 from chopmark.net.fetch import SafeFetcher
 from chopmark.service import openapi, web
 from chopmark.service.settings import Settings
 from chopmark.store import Store, open_store
 from issuer.blueprint import register as register_issuer
-from issuer.kyb import KybExchanges
+from issuer.kyb import KybCheck, KybExchanges
 from issuer.service import Issuance
 from registry.blueprint import register as register_registry
 from registry.service import Registry
@@ -27,7 +28,7 @@ from verifier.blueprint import register as register_verifier
 from verifier.onboarding import Onboarding
 from verifier.service import LocalList, RemoteFetcher, Verification
 from verifier.sites import Sites
-from verifier.trust import LocalTrust
+from verifier.trust import LocalTrust, RemoteTrust, TrustLookup
 
 
 def _utc_now() -> datetime:
@@ -91,23 +92,39 @@ def build_fetcher(settings: Settings) -> SafeFetcher | None:
                        allow_http_loopback=settings.fetch_allow_loopback)
 
 
+def build_trust(settings: Settings, registry: Registry, verification: Verification, remote: RemoteFetcher | None, *,
+                store: Store, loader: DocumentLoader, clock: Callable[[], datetime]) -> TrustLookup:
+    """The trust source: this service's own registry, or the remote registry ``trust_registry_url`` (its signed
+    list fetched through ``remote``, verified against ``trust_registry_did``, the last good copy kept)."""
+    if not settings.trust_registry_url:
+        return LocalTrust(registry.trust.subject)
+    if remote is None:
+        raise ConfigurationError("trust_registry_url (CHOPMARK_TRUST_REGISTRY_URL) needs fetching enabled "
+                                 "(CHOPMARK_FETCH_ALLOWED_HOSTS)")
+    return RemoteTrust(settings.trust_registry_url + "/trust/list", settings.trust_registry_did, remote,
+                       resolver=verification.resolver, loader=loader, clock=clock,
+                       refresh_seconds=settings.trust_refresh_seconds, store=store)
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None,
                clock: Callable[[], datetime] = _utc_now, rng: Callable[[int], bytes] = os.urandom,
-               fetcher: RemoteFetcher | None = None, loader: DocumentLoader | None = None) -> Flask:
-    """Build the Chopmark application. Everything that does I/O or depends on time can be injected."""
+               fetcher: RemoteFetcher | None = None, loader: DocumentLoader | None = None,
+               kyb_check: KybCheck | None = None) -> Flask:
+    """Build the Chopmark application. Everything that does I/O or depends on time can be injected, and so
+    can the KYB authority's application check (default :class:`issuer.kyb.RegistrationRules`)."""
     settings = settings or Settings.load()
     store = store or open_store(settings.store)
     loader = loader or DocumentLoader.pinned()
     registry = Registry.build(store, kek=settings.load_kek(), public_url=settings.public_url,
                               public_host=settings.public_host, rng=rng, clock=clock, loader=loader)
     issuance = Issuance(store, registry, clock=clock, rng=rng, loader=loader)
+    remote = fetcher or build_fetcher(settings)
     verification = Verification(store, _RegistrySources(registry, settings), clock=clock, rng=rng, loader=loader,
-                                remote_fetch=fetcher or build_fetcher(settings),
-                                challenge_ttl=settings.challenge_ttl_seconds,
+                                remote_fetch=remote, challenge_ttl=settings.challenge_ttl_seconds,
                                 cache_seconds=settings.status_cache_seconds)
-    trust = LocalTrust(registry.trust.subject)
+    trust = build_trust(settings, registry, verification, remote, store=store, loader=loader, clock=clock)
     did_for = registry.issuers.did_of
-    kyb = KybExchanges(store, issuance, verification, trust, did_for=did_for, clock=clock, rng=rng,
+    kyb = KybExchanges(store, issuance, verification, trust, did_for=did_for, clock=clock, rng=rng, check=kyb_check,
                        ttl=settings.challenge_ttl_seconds)
     sites = Sites(store, did_for=did_for)
     onboarding = Onboarding(store, sites, issuance, verification, trust, did_for=did_for, clock=clock, rng=rng,

@@ -184,6 +184,15 @@ def _pyld_file(path: str) -> bytes:
     return (Path(pyld.__file__).parent / path).read_bytes()
 
 
+def _own_vocabulary() -> dict[str, dict[str, str]]:
+    """Chopmark's own contexts (source ``chopmark:``) are kept, re-pinned to their current bytes."""
+    current = json.loads((OUT / "index.json").read_text(encoding="utf-8"))
+    own = {url: pin for url, pin in current.items() if pin["source"].startswith("chopmark:")}
+    for pin in own.values():
+        pin["sha256"] = hashlib.sha256((OUT / pin["file"]).read_bytes()).hexdigest()
+    return own
+
+
 def main() -> int:
     """Fetch every pinned context, write the files and ``index.json``; return the exit status."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -207,6 +216,7 @@ def main() -> int:
             (OUT / pin.file).write_bytes(data)
             index[pin.url] = {"file": pin.file, "sha256": hashlib.sha256(data).hexdigest(), "source": source}
             print(f"{pin.url} <- {source}")
+    index.update(_own_vocabulary())
     (OUT / "index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {len(index)} contexts to {OUT.relative_to(ROOT)}")
     return 0

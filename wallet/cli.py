@@ -8,6 +8,7 @@ Tables for people, ``--json`` for scripts. Exit codes: 0 success, 1 refusal / fa
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -24,7 +25,7 @@ from wallet.cli_common import (
 )
 from wallet.cli_remote import COMMANDS as REMOTE_COMMANDS
 from wallet.cli_remote import client_for, request_from
-from wallet.core import Wallet
+from wallet.core import MAX_LINKAGE_DAYS, Wallet
 from wallet.errors import UntrustedSiteError, WalletExistsError
 from wallet.http import check_service_url
 from wallet.render import console, credentials_table, entry_table, settings_table
@@ -114,6 +115,42 @@ def did(session: Session, as_json: bool) -> None:
     if data["didDocumentUrl"]:
         click.echo(f"Host this DID document at {data['didDocumentUrl']}:")
     emit_json(data["didDocument"])
+
+
+@wallet.command("domain-linkage")
+@click.option("--origin", help="The web origin to link (https://host[:port]); default: a did:web holder's own.")
+@click.option("--days", "valid_days", type=click.IntRange(1, MAX_LINKAGE_DAYS), default=365, show_default=True,
+              help="Days the linkage stays valid.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write the file here instead of stdout.")
+@json_option
+@click.pass_obj
+@handled
+def domain_linkage(session: Session, origin: str | None, valid_days: int, out_file: str | None,
+                   as_json: bool) -> None:
+    """Sign a DID Configuration (DIF Well-Known DID Configuration) linking the holder DID to a web origin; host it
+    at <origin>/.well-known/did-configuration.json (sites that require domain linkage fetch it from there)."""
+    opened = session.open()
+    origin = origin or opened.did_origin()
+    if origin is None:
+        raise click.UsageError("--origin is required for a did:key holder")
+    url = opened.domain_linkage_url(origin)
+    configuration = opened.domain_linkage_configuration(origin, valid_days=valid_days)
+    if out_file is not None:
+        try:
+            Path(out_file).write_text(json.dumps(configuration, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise click.FileError(out_file, exc.strerror) from None
+    if as_json:
+        emit_json({"did": opened.did, "origin": origin, "url": url, "written": out_file,
+                   "didConfiguration": configuration})
+        return
+    if out_file is not None:
+        click.echo(f"Wrote the DID configuration of {opened.did} to {out_file}; host it at {url}")
+    else:  # the hint on stderr, so that `... > did-configuration.json` writes a clean file
+        click.echo(f"Host this DID configuration at {url}:", err=True)
+        emit_json(configuration)
+    if opened.did_document_url():
+        click.echo(f"The DID document must be hosted too, at {opened.did_document_url()}", err=True)
 
 
 @wallet.command("list")

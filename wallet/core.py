@@ -16,7 +16,7 @@ import copy
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from chopmark import datamodel, jcs
 from chopmark.dates import format_datetime
 from chopmark.dids import did_key_signer, did_web_to_url, resolve_did_key
+from chopmark.domainlinkage import WELL_KNOWN_PATH, create_configuration, normalize_origin
 from chopmark.errors import UsageError
 from chopmark.keys import KeyPair, KeyType, Signer
 from chopmark.presentations import create_presentation, sign_presentation
@@ -42,6 +43,8 @@ Rng = Callable[[int], bytes]
 Clock = Callable[[], datetime]
 PathLike = str | os.PathLike[str]
 FORMAT = 1
+#: Longest validity of a Domain Linkage Credential the wallet signs (days).
+MAX_LINKAGE_DAYS = 3650
 DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
 WEB_KEY_FRAGMENT = "key-1"
 
@@ -249,6 +252,35 @@ class Wallet:
     def did_document_url(self) -> str | None:
         """Where a did:web document must be hosted (None for did:key)."""
         return did_web_to_url(self.did) if self.did.startswith("did:web:") else None
+
+    def did_origin(self) -> str | None:
+        """The web origin of a did:web holder (``https://host[:port]``), None for did:key."""
+        url = self.did_document_url()
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def domain_linkage_configuration(self, origin: str, *, valid_days: int = 365) -> dict[str, Any]:
+        """The DIF Well-Known DID Configuration linking the holder DID to ``origin``: one Domain Linkage
+        Credential (JWT proof format) signed with the holder key, valid ``valid_days`` from now. Host it at
+        ``<origin>/.well-known/did-configuration.json`` (:meth:`domain_linkage_url`). The holder key is listed
+        under ``assertionMethod`` of :meth:`did_document`, which is where verifiers look the ``kid`` up."""
+        if isinstance(valid_days, bool) or not isinstance(valid_days, int) or not 0 < valid_days <= MAX_LINKAGE_DAYS:
+            raise UsageError(f"valid_days must be an integer from 1 to {MAX_LINKAGE_DAYS}")
+        if normalize_origin(origin) is None:
+            raise UsageError(f"not a web origin (https://host[:port], no path): {origin!r}")
+        issued = self.now()
+        return create_configuration(self.did, origin, self.signer, issued=issued,
+                                    expires=issued + timedelta(days=valid_days))
+
+    @staticmethod
+    def domain_linkage_url(origin: str) -> str:
+        """Where an origin publishes its DID Configuration (RFC 8615 well-known URI)."""
+        normalized = normalize_origin(origin)
+        if normalized is None:
+            raise UsageError(f"not a web origin (https://host[:port], no path): {origin!r}")
+        return normalized + WELL_KNOWN_PATH
 
     # --- settings and the cached trust list ------------------------------------------------------------------
 

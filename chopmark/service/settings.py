@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from chopmark.errors import ConfigurationError
+from chopmark.dids.web import did_web_to_url, url_to_did_web
+from chopmark.errors import ChopmarkError, ConfigurationError
 
 ENV_PREFIX = "CHOPMARK_"
 KEK_BYTES = 32
@@ -70,6 +71,9 @@ class Settings:
     status_cache_seconds: int = 60
     status_freshness_ms: int = 0
     challenge_ttl_seconds: int = 300
+    trust_registry_url: str = ""
+    trust_registry_did: str = ""
+    trust_refresh_seconds: int = 60
     seed_demo: bool = False
     log_level: str = "info"
 
@@ -94,7 +98,9 @@ class Settings:
         store = self.store or f"sqlite:///{(self.data_dir / 'chopmark.db').as_posix()}"
         scheme = "https" if self.tls_cert_file else "http"
         public = self.public_url or f"{scheme}://{_url_host(self.host)}:{self.port}"
-        completed = dataclasses.replace(self, store=store, public_url=public.rstrip("/"))
+        registry = self.trust_registry_url.rstrip("/")
+        completed = dataclasses.replace(self, store=store, public_url=public.rstrip("/"), trust_registry_url=registry,
+                                        trust_registry_did=self.trust_registry_did or _host_did(registry))
         completed.validate()
         return completed
 
@@ -119,6 +125,35 @@ class Settings:
                 raise ConfigurationError(f"{name}: {value} is not a readable file")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigurationError(f"log_level must be debug, info, warning or error, got {self.log_level!r}")
+        self._validate_trust_registry()
+
+    def _validate_trust_registry(self) -> None:
+        """A remote trust registry must be reachable through the SSRF-safe fetcher as configured."""
+        url, did = self.trust_registry_url, self.trust_registry_did
+        if not 1 <= self.trust_refresh_seconds <= 86_400:
+            raise ConfigurationError("trust_refresh_seconds (CHOPMARK_TRUST_REFRESH_SECONDS) must be between 1 and "
+                                     f"86400, got {self.trust_refresh_seconds}")
+        if not url:
+            if did:
+                raise ConfigurationError("trust_registry_did (CHOPMARK_TRUST_REGISTRY_DID) needs trust_registry_url "
+                                         "(CHOPMARK_TRUST_REGISTRY_URL)")
+            return
+        label = "trust_registry_url (CHOPMARK_TRUST_REGISTRY_URL)"
+        did_label = "trust_registry_did (CHOPMARK_TRUST_REGISTRY_DID)"
+        host = _registry_host(url, label)
+        if urlsplit(url).scheme == "http" and not _is_local(host):
+            raise ConfigurationError(f"{label} must use https unless the host is a loopback address, got {url!r}")
+        _check_fetchable(host, label, self.fetch_allowed_hosts, self.fetch_allow_loopback)
+        if not did:
+            raise ConfigurationError(f"{did_label}: no did:web can be derived from {host}; set it explicitly")
+        if not did.startswith("did:") or ":" not in did[4:]:
+            raise ConfigurationError(f"{did_label} must be a DID, got {did!r}")
+        if did.startswith("did:web:"):  # the registry's DID document is fetched too
+            try:
+                did_host = urlsplit(did_web_to_url(did)).hostname or ""
+            except ChopmarkError as exc:
+                raise ConfigurationError(f"{did_label}: {exc.detail}") from None
+            _check_fetchable(did_host, did_label, self.fetch_allowed_hosts, self.fetch_allow_loopback)
 
     @property
     def public_host(self) -> str:
@@ -182,6 +217,42 @@ def _is_local(host: str) -> bool:
         return False
 
 
+def _registry_host(url: str, label: str) -> str:
+    """The host of the registry's base URL: http(s), a host, no user info, query or fragment."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a bad port
+    except ValueError:
+        raise ConfigurationError(f"{label} is not a valid URL: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc or parts.query \
+            or parts.fragment or "?" in url or "#" in url:
+        raise ConfigurationError(f"{label} must be an http(s) base URL without user info, query or fragment, "
+                                 f"got {url!r}")
+    return parts.hostname.lower()
+
+
+def _check_fetchable(host: str, label: str, allowed: tuple[str, ...], allow_loopback: bool) -> None:
+    """The SSRF-safe fetcher must be allowed to reach ``host`` (see :func:`chopmark.app.build_fetcher`)."""
+    if not allowed:
+        raise ConfigurationError(f"{label}: fetching other hosts is disabled; add {host} to fetch_allowed_hosts "
+                                 "(CHOPMARK_FETCH_ALLOWED_HOSTS)")
+    if "*" not in allowed and host not in allowed:
+        raise ConfigurationError(f"{label}: {host} is not in fetch_allowed_hosts (CHOPMARK_FETCH_ALLOWED_HOSTS)")
+    if _is_local(host) and not allow_loopback:
+        raise ConfigurationError(f"{label}: {host} is a loopback address; set fetch_allow_loopback "
+                                 "(CHOPMARK_FETCH_ALLOW_LOOPBACK=true) to reach it")
+
+
+def _host_did(url: str) -> str:
+    """``did:web:<host>[%3A<port>]`` of a registry base URL ('' for no URL or one that is not valid; the
+    validation then names the problem). did:web always maps to https, also for a plain-http loopback URL."""
+    try:
+        parts = urlsplit(url)
+        return url_to_did_web(f"https://{parts.netloc}") if url and parts.scheme in ("http", "https") else ""
+    except (ChopmarkError, ValueError):
+        return ""
+
+
 def _convert(name: str, value: Any) -> Any:
     """Turn a flag or environment string into the field's type, with a clear error."""
     label = ENV_PREFIX + name.upper()
@@ -195,6 +266,7 @@ def _convert(name: str, value: Any) -> Any:
         "status_cache_seconds": lambda t: _parse_int(label, t, 0, 86_400),
         "status_freshness_ms": lambda t: _parse_int(label, t, 0, 1000),
         "challenge_ttl_seconds": lambda t: _parse_int(label, t, 1, 86_400),
+        "trust_refresh_seconds": lambda t: _parse_int(label, t, 1, 86_400),
         "seed_demo": lambda t: _parse_bool(label, t),
         "fetch_allow_loopback": lambda t: _parse_bool(label, t),
         "fetch_allowed_hosts": lambda t: _parse_hosts(label, t),

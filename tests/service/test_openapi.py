@@ -41,6 +41,7 @@ from chopmark.presentations import create_presentation, sign_presentation
 from chopmark.service.openapi import document
 from chopmark.service.settings import Settings
 from tests.service.conftest import Tenants, unsigned_credential
+from verifier.sites import Sites
 
 DOC = document(Settings.load({}, env={}).public_url)
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -196,6 +197,7 @@ class Existing:
     verifiable_credential: dict[str, Any]
     status_list_id: str
     token_id: str
+    client: FlaskClient
     calls: int = field(default=0)
 
     def aim(self, case: Any) -> None:
@@ -214,6 +216,20 @@ class Existing:
             body["credentialId"] = self.credential_id
         elif path == "/credentials/verify" and isinstance(body, dict):
             body["verifiableCredential"] = copy.deepcopy(self.verifiable_credential)
+        else:
+            self._aim_identity(path, params)
+
+    def _aim_identity(self, path: str, params: dict[str, Any]) -> None:
+        """Sites, onboarding and KYB exchanges: an existing site (alpha has a profile) and an open exchange."""
+        if "{site}" in path:
+            params["site"] = "alpha"
+        if path == "/sites/{site}/onboarding/{exchange_id}":
+            params["exchange_id"] = self.client.post("/sites/alpha/onboarding").json["id"]
+        elif path == "/issuers/{name}/exchanges/{exchange_id}":
+            params["name"] = "alpha"
+            params["exchange_id"] = self.client.post("/issuers/alpha/exchanges").json["exchangeId"]
+        elif path == "/schemas/{schema}/v1":
+            params["schema"] = "merchant-identity"
 
 
 @pytest.fixture
@@ -225,9 +241,10 @@ def existing(app: Flask, client: FlaskClient, tenants: Tenants) -> Iterator[Exis
     listed = client.post("/status-lists", json={"statusPurpose": "revocation"}, headers=tenants.auth("alpha"))
     assert listed.status_code == 201, listed.json
     spare = tenants.registry.tokens.create(issuer="beta", scopes="issue")
+    Sites(tenants.registry.store, did_for=tenants.registry.issuers.did_of).put("alpha", {})
     CURRENT.app = app
     yield Existing(issued.json["credentialId"], issued.json["verifiableCredential"],
-                   listed.json["id"].rsplit("/", 1)[1], spare["id"])
+                   listed.json["id"].rsplit("/", 1)[1], spare["id"], client)
     CURRENT.app = None
 
 

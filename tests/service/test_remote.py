@@ -3,49 +3,19 @@ cache and ETag revalidation, failing closed when the other host is gone. Two rea
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.service.live import LiveServer, post, problem_codes, unsigned
-
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
-class TlsServer(LiveServer):
-    """A LiveServer speaking HTTPS (its URL, and so its did:web identifiers, are https)."""
-
-    def __init__(self, data_dir: Path, cert: Path, key: Path) -> None:
-        super().__init__(data_dir, env={"CHOPMARK_TLS_CERT_FILE": str(cert), "CHOPMARK_TLS_KEY_FILE": str(key)})
-        self.url = self.url.replace("http://", "https://")
+from tests.service.tls_support import TlsServer, self_signed
 
 
 @pytest.fixture
 def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, LiveServer, str]]:
     """Server A (https, the issuer's host) and server B (a verifier allowed to fetch from 127.0.0.1)."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # this test process trusts A's certificate
     fetch = {"CHOPMARK_FETCH_ALLOWED_HOSTS": "127.0.0.1", "CHOPMARK_FETCH_ALLOW_LOOPBACK": "true",
              "CHOPMARK_FETCH_CA_FILE": str(cert), "CHOPMARK_STATUS_CACHE_SECONDS": "0"}
@@ -79,7 +49,7 @@ def test_remote_issuer_status_and_fail_closed(pair: tuple[LiveServer, LiveServer
 
 @pytest.mark.server
 def test_fetching_is_off_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     with TlsServer(tmp_path / "a", cert, key) as a, LiveServer(tmp_path / "b") as b:
         _, token = a.new_issuer("remote")
