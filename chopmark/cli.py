@@ -206,10 +206,11 @@ def demo_kernel() -> None:
 def _add_service_commands() -> None:
     from chopmark.service.admin_cli import COMMANDS
     from chopmark.service.demo_cli import identity
+    from chopmark.service.site_cli import SITE_COMMANDS
     from chopmark.service.trust_cli import TRUST_COMMANDS
     from wallet.cli import wallet as wallet_group
 
-    for command in (*COMMANDS, *TRUST_COMMANDS):
+    for command in (*COMMANDS, *TRUST_COMMANDS, *SITE_COMMANDS):
         main.add_command(command)
     main.add_command(wallet_group)
     demo.add_command(identity)

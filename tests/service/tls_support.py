@@ -55,7 +55,7 @@ class TlsServer(LiveServer):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     """Serves files of one directory; no access log on stderr."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the base class names it so
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence."""
 
 
