@@ -23,7 +23,7 @@ from chopmark.errors import ChopmarkError, MalformedValueError, UsageError
 from chopmark.jsonld import DocumentLoader
 from chopmark.proofs import MethodResolver
 from chopmark.results import CheckResult, VerificationResult
-from chopmark.vocab import MARKETPLACE_SELLER, TRUST_LIST
+from chopmark.vocab import MARKETPLACE_SELLER, TRUST_LIST, credential_schema
 from chopmark.vocab.identifiers import jurisdiction_covers
 
 ACTIVE = "active"
@@ -167,6 +167,11 @@ def _trust_list_check(credential: Any, expected_issuer: str) -> CheckResult:
     if not isinstance(types, list) or TRUST_LIST not in types:
         errors.append(MalformedValueError(f"the credential is not a {TRUST_LIST}", pointer="/type",
                                           code="NOT_A_TRUST_LIST"))
+    schemas = credential.get("credentialSchema")
+    if credential_schema(TRUST_LIST) not in (schemas if isinstance(schemas, list) else [schemas]):
+        # without it a schema checker would have nothing to check: the list must name its own schema
+        errors.append(MalformedValueError(f"the trust list must name the {TRUST_LIST} JSON Schema",
+                                          pointer="/credentialSchema", code="TRUST_LIST_MALFORMED"))
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     if issuer_id != expected_issuer:

@@ -94,7 +94,7 @@ class Onboarding:
             accepted_suites=profile.accepted_suites, max_status_age=profile.max_status_age_seconds)
         evaluation = evaluate_presentation(presentation, result, self._context(profile, now))
         if evaluation.credential is not None and profile.domain_linkage:
-            evaluation.reasons += self._domain_linkage(presentation, now)
+            evaluation.reasons += self._domain_linkage(evaluation.credential, now)
         decision = self._decision(exchange_id, profile, evaluation)
         decision["merchant"] = decision["merchant"] or self._presenter(presentation)
         if decision["accepted"] and evaluation.credential is not None:
@@ -147,10 +147,11 @@ class Onboarding:
         return {"did": holder} if isinstance(holder, str) else {}
 
     # -- domain linkage ------------------------------------------------------------------------------------
-    def _domain_linkage(self, presentation: Mapping[str, Any], now: datetime) -> list[dict[str, str]]:
-        """DIF Well-Known DID Configuration: a did:web merchant's origin must link back to its DID."""
-        holder = presentation.get("holder")
-        holder = holder.get("id") if isinstance(holder, Mapping) else holder
+    def _domain_linkage(self, credential: Mapping[str, Any], now: datetime) -> list[dict[str, str]]:
+        """DIF Well-Known DID Configuration: the merchant's (the qualifying credential's subject) did:web origin
+        must link back to its DID."""
+        subject = credential.get("credentialSubject")
+        holder = subject.get("id") if isinstance(subject, Mapping) else None
         if not isinstance(holder, str) or not holder.startswith("did:web:"):
             return [make_reason("DOMAIN_LINKAGE_REQUIRED", "domainLinkage",
                                 "this site requires a did:web merchant whose domain links to its DID")]

@@ -102,7 +102,8 @@ def evaluate_credential(vc: Mapping[str, Any], vc_result: VerificationResult, ct
         reasons += _seller_source(issuer, ctx) + ctx.identity_status(subject)
     decision = ctx.trust.decide(issuer, "issue", kind or "", at=ctx.now, jurisdiction=jurisdiction)
     if not decision.authorized:
-        reasons.append(reason("ISSUER_NOT_AUTHORIZED", "trust",
+        code = "TRUST_LIST_UNAVAILABLE" if decision.reason == "trust-list-unavailable" else "ISSUER_NOT_AUTHORIZED"
+        reasons.append(reason(code, "trust",
                               f"the trust registry does not authorize {issuer} to issue {kind}"
                               f"{' for ' + jurisdiction if jurisdiction else ''}: "
                               f"{decision.message} ({decision.reason})"))

@@ -135,17 +135,13 @@ class RemoteTrust:
         self._problem = "not fetched yet"
         self._refreshing = threading.Lock()  # held by the one thread that refreshes
 
-    @property
-    def url(self) -> str:
-        """The trust list URL."""
-        return self._url
-
     def _current(self, now: datetime) -> _Snapshot | None:
         """The verified list to decide with at ``now`` (refreshed first when due), or None."""
         with self._lock:
             due = self._monotonic() >= self._next_refresh
             have = self._snapshot is not None
-        if due and self._refreshing.acquire(blocking=not have):
+        # Without a copy, wait for the refresh (this thread's or the one in flight); with one, never wait.
+        if (due or not have) and self._refreshing.acquire(blocking=not have):
             try:
                 with self._lock:
                     due = self._monotonic() >= self._next_refresh  # another thread may have just refreshed

@@ -252,3 +252,11 @@ def test_schema_checker_is_applied() -> None:
     listed, result = trust.verify_trust_list(credential, resolver=Resolver(), now=NOW, expected_issuer=did,
                                              schema_checker=refuse)
     assert listed is None and seen == [credential] and not require_check(result, "schema").passed
+
+
+def test_a_trust_list_must_name_its_schema() -> None:
+    """Otherwise a schema checker would pass it unchecked (it only runs on credentials naming a schema)."""
+    did, credential = signed_list(credentialSchema={"id": "https://example.org/other", "type": "JsonSchema"})
+    listed, result = trust.verify_trust_list(credential, resolver=Resolver(), now=NOW, expected_issuer=did)
+    assert listed is None
+    assert "TRUST_LIST_MALFORMED" in {p.code for p in require_check(result, "trustList").problems}

@@ -49,7 +49,16 @@ class TlsServer(LiveServer):
                  workers: int = 2) -> None:
         super().__init__(data_dir, env={"CHOPMARK_TLS_CERT_FILE": str(cert), "CHOPMARK_TLS_KEY_FILE": str(key),
                                         **(env or {})}, workers=workers)
-        self.url = self.url.replace("http://", "https://")
+
+    @property
+    def url(self) -> str:
+        """``https://127.0.0.1:<port>``."""
+        return self._url
+
+    @url.setter
+    def url(self, value: str) -> None:
+        # LiveServer sets an http URL (also when it retries on another port): this server speaks https
+        self._url = value.replace("http://", "https://", 1)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
