@@ -130,6 +130,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     onboarding = Onboarding(store, sites, issuance, verification, trust, did_for=did_for, clock=clock, rng=rng,
                             ttl=settings.challenge_ttl_seconds)
 
+    app = _plumbed_app(settings, store, registry)
+    register_registry(app, registry)
+    register_trust(app, registry.trust)
+    register_issuer(app, issuance, kyb)
+    register_verifier(app, verification, sites, onboarding)
+    return app
+
+
+def _plumbed_app(settings: Settings, store: Store, registry: Registry) -> Flask:
+    """The Flask app with the shared plumbing (limits, auth, errors) and the service's own routes."""
     app = Flask("chopmark")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -140,10 +150,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         limiter = web.FixedWindowLimiter(lambda key, ttl: store.incr("rate", key, ttl=ttl),
                                          settings.rate_limit_per_minute)
     web.install(app, tokens=registry.tokens, rate_limit=limiter)
-    register_registry(app, registry)
-    register_trust(app, registry.trust)
-    register_issuer(app, issuance, kyb)
-    register_verifier(app, verification, sites, onboarding)
 
     @app.get("/openapi.json")
     def openapi_document() -> Response:
