@@ -19,9 +19,12 @@ from chopmark.service import openapi, web
 from chopmark.service.settings import Settings
 from chopmark.store import Store, open_store
 from issuer.blueprint import register as register_issuer
+from issuer.campaigns import Campaigns
+from issuer.campaigns_blueprint import register as register_campaigns
 from issuer.kyb import KybCheck, KybExchanges
 from issuer.service import Issuance
 from registry.blueprint import register as register_registry
+from registry.evidence_blueprint import register as register_evidence
 from registry.service import Registry
 from registry.trust_blueprint import register as register_trust
 from verifier.blueprint import register as register_verifier
@@ -133,7 +136,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app = _plumbed_app(settings, store, registry)
     register_registry(app, registry)
     register_trust(app, registry.trust)
+    register_evidence(app, registry.evidence)
     register_issuer(app, issuance, kyb)
+    register_campaigns(app, Campaigns(store, registry, kek=settings.load_kek(), public_url=settings.public_url,
+                                      clock=clock, rng=rng, loader=loader))
     register_verifier(app, verification, sites, onboarding)
     return app
 

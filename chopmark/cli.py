@@ -205,7 +205,9 @@ def demo_kernel() -> None:
 
 def _add_service_commands() -> None:
     from chopmark.service.admin_cli import COMMANDS
+    from chopmark.service.campaign_cli import register as register_campaign_commands
     from chopmark.service.demo_cli import identity
+    from chopmark.service.log_cli import log_group
     from chopmark.service.site_cli import SITE_COMMANDS
     from chopmark.service.trust_cli import TRUST_COMMANDS
     from wallet.cli import wallet as wallet_group
@@ -213,7 +215,9 @@ def _add_service_commands() -> None:
     for command in (*COMMANDS, *TRUST_COMMANDS, *SITE_COMMANDS):
         main.add_command(command)
     main.add_command(wallet_group)
+    main.add_command(log_group)
     demo.add_command(identity)
+    register_campaign_commands(main, demo)
 
 
 _add_service_commands()

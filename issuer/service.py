@@ -2,7 +2,8 @@
 
 Every issued credential is recorded durably before the response (id, SHA-256 of its JCS form, status
 entries, time, client) together with the credential itself, so ``GET /credentials/{id}`` and idempotent
-replays return the identical bytes.
+replays return the identical bytes. Its hash is appended to the registry's evidence log first (no personal
+data: only the hash), so no credential is ever recorded without its log entry; the record keeps the log index.
 """
 
 from __future__ import annotations
@@ -40,8 +41,11 @@ class Issued:
     replayed: bool = False
 
     def response(self) -> dict[str, Any]:
-        """The VC API body ``{verifiableCredential}`` plus our ``credentialId``."""
-        return {"verifiableCredential": self.record["credential"], "credentialId": self.record["id"]}
+        """The VC API body ``{verifiableCredential}`` plus our ``credentialId`` and the evidence ``logIndex``."""
+        body = {"verifiableCredential": self.record["credential"], "credentialId": self.record["id"]}
+        if self.record.get("logIndex") is not None:
+            body["logIndex"] = self.record["logIndex"]
+        return body
 
 
 class Issuance:
@@ -94,8 +98,9 @@ class Issuance:
             validate_for_issuance({**credential, "issuer": claimed or issuer["did"]})
         signed = issue(credential, signer, suite=suite, loader=self._loader, created=now,
                        issuer=None if "issuer" in credential else issuer["did"])
+        digest = hashlib.sha256(jcs.canonicalize_general(signed)).hexdigest()
         record = {"id": record_id, "issuer": name, "client": client.id, "issued": now, "suite": suite,
-                  "hash": hashlib.sha256(jcs.canonicalize_general(signed)).hexdigest(),
+                  "hash": digest, "logIndex": self._registry.evidence.append("credential", sha256=digest),
                   "status": [s for _, s in entries], "mandatoryPointers": options.get("mandatoryPointers"),
                   "credential": signed, "deleted": False}
         if not create_json(self._store, NS_CRED, record_id, record):

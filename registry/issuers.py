@@ -29,6 +29,7 @@ NAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 DEFAULT_KEY_TYPES = (KeyType.ED25519, KeyType.P256)
 PURPOSES = ("revocation", "suspension")
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
+Methods = list[dict[str, Any]]  # verification methods of a DID document
 
 
 def check_name(name: str) -> str:
@@ -59,12 +60,15 @@ def _suite(name: str) -> Cryptosuite:
 class Issuers:
     """The issuer instances of this service, on the shared store and key store."""
 
-    def __init__(self, store: Store, keys: KeyStore, *, public_host: str, clock: Callable[[], datetime]) -> None:
-        """``public_host``: the did:web host part (``example.com`` or ``127.0.0.1%3A8000``)."""
+    def __init__(self, store: Store, keys: KeyStore, *, public_host: str, clock: Callable[[], datetime],
+                 host_methods: Callable[[str], Methods] | None = None) -> None:
+        """``public_host``: the did:web host part (``example.com`` or ``127.0.0.1%3A8000``); ``host_methods(did)``:
+        extra verification methods of the host document, for assertionMethod only (the evidence log key)."""
         self._store = store
         self._keys = keys
         self._host = public_host
         self._clock = clock
+        self._host_methods = host_methods
         self._documents: dict[str, tuple[bytes, bytes]] = {}
 
     def did_for(self, name: str) -> str:
@@ -136,28 +140,33 @@ class Issuers:
         raw = self._store.get(NS, name) if (name == HOST or NAME_RE.fullmatch(name)) else None
         if raw is None:
             raise NotFound(f"no issuer named {name!r}", code="ISSUER_NOT_FOUND")
+        extra = self._extra_methods(name)
+        stamp = raw + json.dumps(extra).encode()
         cached = self._documents.get(name)
-        if cached is not None and cached[0] == raw:
+        if cached is not None and cached[0] == stamp:
             return cached[1]
-        document = json.dumps(self._document(json.loads(raw) | {"did": self.did_for(name)})).encode()
+        document = json.dumps(self._document(json.loads(raw) | {"did": self.did_for(name)}, extra)).encode()
         if len(self._documents) >= 4096:
             self._documents.clear()
-        self._documents[name] = (raw, document)
+        self._documents[name] = (stamp, document)
         return document
 
     def did_document(self, name: str) -> dict[str, Any]:
         """The DID document (Controlled Identifiers 1.0 / DID Core): every key as a Multikey, all of them
         listed for assertionMethod and authentication (retired keys too, so older proofs still verify)."""
-        return self._document(self.get(name))
+        return self._document(self.get(name), self._extra_methods(name))
+
+    def _extra_methods(self, name: str) -> Methods:
+        return self._host_methods(self.did_for(HOST)) if name == HOST and self._host_methods else []
 
     @staticmethod
-    def _document(record: dict[str, Any]) -> dict[str, Any]:
+    def _document(record: dict[str, Any], extra: Methods) -> dict[str, Any]:
         did = record["did"]
         methods = [{"id": f"{did}#{key['id']}", "type": "Multikey", "controller": did,
                     "publicKeyMultibase": key["publicKeyMultibase"]} for key in record["keys"]]
         ids = [m["id"] for m in methods]
-        return {"@context": list(DID_CONTEXTS), "id": did, "verificationMethod": methods,
-                "assertionMethod": ids, "authentication": ids, "capabilityInvocation": ids}
+        return {"@context": list(DID_CONTEXTS), "id": did, "verificationMethod": methods + extra,
+                "assertionMethod": ids + [m["id"] for m in extra], "authentication": ids, "capabilityInvocation": ids}
 
     def rotate(self, name: str, key_type: KeyType) -> dict[str, Any]:
         """Add a new key of ``key_type`` and make it the signing key for that type; the old key is kept."""

@@ -285,3 +285,22 @@ class SchemaValidationError(ChopmarkError):
     title = "Schema validation failed"
     code = "SCHEMA_INVALID"
     status = 422
+
+
+# --- Transparency logs: RFC 9162 trees, C2SP signed notes and checkpoints --------------------------------------
+
+class TreeRangeError(RangeError):
+    """A Merkle tree position or size is out of range (leaf index >= size, proof from size 0, old > new)."""
+
+    code = "TREE_RANGE"
+
+
+class NoteError(ChopmarkError):
+    """A C2SP signed note or checkpoint was refused; the instance code says why: ``MALFORMED_NOTE``,
+    ``UNVERIFIED_NOTE`` (no signature by a known key), ``AMBIGUOUS_KEY`` (two known keys share name and ID),
+    ``INVALID_SIGNATURE`` (a known key's signature fails), ``MALFORMED_CHECKPOINT``, ``ORIGIN_MISMATCH``."""
+
+    type = CHOPMARK + "NOTE_ERROR"
+    title = "Signed note refused"
+    code = "MALFORMED_NOTE"
+    status = 400

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from chopmark.service.openapi_campaigns import TAG as CAMPAIGNS_TAG
+from chopmark.service.openapi_campaigns import campaign_paths, campaign_schemas
 from chopmark.service.openapi_identity import identity_paths, identity_schemas
+from chopmark.service.openapi_log import TAG as LOG_TAG
+from chopmark.service.openapi_log import log_paths, log_schemas
 from chopmark.service.openapi_schemas import ISSUER_NAME, STATUS_LIST_ID, Schema, ref, schemas
 
 PROBLEM = "application/problem+json"
@@ -245,6 +249,8 @@ TAGS = [{"name": "issuer", "description": "Issue, read, delete credentials and u
         {"name": "admin", "description": "Issuer, key and token administration (registry role)."},
         {"name": "sites", "description": "Marketplace sites: policies, onboarding exchanges, sellers."},
         {"name": "trust", "description": "The trust registry: authorization queries and the signed trust list."},
+        LOG_TAG,
+        CAMPAIGNS_TAG,
         {"name": "service", "description": "Health, index and this document."}]
 
 
@@ -259,12 +265,13 @@ def document(public_url: str) -> dict[str, Any]:
         "servers": [{"url": public_url}],
         "tags": TAGS,
         "paths": {**_credential_paths(), **_registry_paths(), **_admin_paths(), **_service_paths(),
-                  **identity_paths(operation, _ok, _path_param)},
+                  **identity_paths(operation, _ok, _path_param), **log_paths(operation, _ok, _path_param),
+                  **campaign_paths(operation, _ok, _path_param)},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An API token (`cmk_...`) with scopes issue, "
                                                               "status or admin."}},
-            "schemas": {**schemas(), **identity_schemas()},
+            "schemas": {**schemas(), **identity_schemas(), **log_schemas(), **campaign_schemas()},
             "responses": {name: _problem(code) for code, name in _ERROR_NAMES.items()},
         },
     }

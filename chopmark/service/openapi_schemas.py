@@ -234,9 +234,11 @@ def _responses() -> dict[str, Schema]:
         "DataIntegrityProof": _data_integrity_proof(),
         "VerifiableCredential": _verifiable_credential(),
         "IssueCredentialResponse": obj({"verifiableCredential": ref("VerifiableCredential"),
-                                        "credentialId": STRING}, ["verifiableCredential", "credentialId"],
+                                        "credentialId": STRING, "logIndex": {"type": "integer", "minimum": 0}},
+                                       ["verifiableCredential", "credentialId"],
                                        description="VCALM `VerifiableCredentialResponse` plus the "
-                                                   "`credentialId` to use with GET/DELETE /credentials/{id}."),
+                                                   "`credentialId` to use with GET/DELETE /credentials/{id} and "
+                                                   "the `logIndex` of the credential's hash in the evidence log."),
         "VerifiableCredentialResponse": obj({"verifiableCredential": ref("VerifiableCredential")},
                                             ["verifiableCredential"]),
         "UpdateCredentialStatusResult": obj({"credentialId": STRING, "statusPurpose": STRING, "status": BOOLEAN,

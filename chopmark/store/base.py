@@ -2,9 +2,9 @@
 
 Records live in *namespaces* (``ns``, a short ASCII word such as ``"issuer"``) under string *keys*. Values are
 bytes; callers serialise (the :mod:`chopmark.store.records` helpers do JSON). Every operation touches exactly
-one key, so the Redis implementation can spread the data over a Redis Cluster: the Redis key of ``(ns, key)``
-carries ``{key}`` as its hash tag, which puts a status list's bits, counters and metadata (all keyed by the
-list id) in one slot.
+one key (``create_many`` is a batch of single-key creations, atomic per key), so the Redis implementation can
+spread the data over a Redis Cluster: the Redis key of ``(ns, key)`` carries ``{key}`` as its hash tag, which
+puts a status list's bits, counters and metadata (all keyed by the list id) in one slot.
 
 Durability: once a write method returns, the write survives a crash of the process (SQLite: WAL with
 ``synchronous=FULL``; Redis: as durable as the server's AOF policy, ``appendfsync always`` for the promise).
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from chopmark.errors import StoreUnavailable
@@ -88,6 +88,11 @@ class Store(Protocol):
         """Atomic create-if-absent; True when this call created it. With ``ttl`` (seconds) the record expires
         (ephemeral); an expired record counts as absent."""
 
+    def create_many(self, ns: str, items: Mapping[str, bytes]) -> int:
+        """Create each absent key of ``items`` (durable; keys that exist keep their value); returns how many
+        were created. Each key is created atomically, the batch as a whole is not (a crash may leave a prefix:
+        callers make such writes idempotent, e.g. an index that maps content to its first position)."""
+
     def compare_and_set(self, ns: str, key: str, expected: bytes | None, value: bytes) -> bool:
         """Atomically replace the value when it currently equals ``expected`` (None: when absent)."""
 
@@ -119,6 +124,11 @@ class Store(Protocol):
     # -- append-only logs ----------------------------------------------------------------------------------
     def append(self, ns: str, key: str, value: bytes) -> int:
         """Append to the log ``(ns, key)``; returns the 0-based index of the new entry."""
+
+    def append_many(self, ns: str, key: str, values: Sequence[bytes]) -> int:
+        """Append ``values`` to the log ``(ns, key)`` atomically: all or none, at contiguous indexes (no other
+        append interleaves). Returns the index of the first new entry (the log's length when ``values`` is
+        empty)."""
 
     def read(self, ns: str, key: str, start: int, stop: int) -> list[bytes]:
         """Entries ``start`` (inclusive) to ``stop`` (exclusive) of a log."""

@@ -1,15 +1,16 @@
 """The Redis implementation of the storage contract (:class:`chopmark.store.base.Store`), over redis-py.
 
 The Redis key of ``(ns, key)`` is ``f"{prefix}:{ns}:{{{key}}}"``: the record key is the Cluster hash tag, so
-every namespace of one record id lives in one slot. Every operation touches exactly one Redis key (the two
-Lua scripts included), so the store also works on Redis Cluster. Records, counters and bitstrings are Redis
-strings, logs are Redis lists. Durability is the server's: ``appendfsync always`` for the contract's promise.
+every namespace of one record id lives in one slot. Every command touches exactly one Redis key (the two
+Lua scripts included; ``create_many`` pipelines single-key ``SET NX`` commands, ``append_many`` is one
+``RPUSH``), so the store also works on Redis Cluster. Records, counters and bitstrings are Redis strings, logs
+are Redis lists. Durability is the server's: ``appendfsync always`` for the contract's promise.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import redis
@@ -146,6 +147,19 @@ class RedisStore:
         with self._guard():
             return bool(self._cas(keys=[self.redis_key(ns, key)], args=args))
 
+    def create_many(self, ns: str, items: Mapping[str, bytes]) -> int:
+        """SET NX of every item in one pipeline (no transaction: each key is atomic, on a cluster the keys live
+        on several nodes); returns how many were created."""
+        for key in items:
+            check_name(ns, key)
+        if not items:
+            return 0
+        with self._guard():
+            pipe = self.client.pipeline(transaction=False)
+            for key, value in items.items():
+                pipe.set(self.redis_key(ns, key), bytes(value), nx=True)
+            return sum(1 for created in pipe.execute() if created)
+
     def delete(self, ns: str, key: str) -> bool:
         """Remove whatever ``(ns, key)`` holds; True when something was removed."""
         check_name(ns, key)
@@ -221,6 +235,14 @@ class RedisStore:
         check_name(ns, key)
         with self._guard():
             return int(self.client.rpush(self.redis_key(ns, key), bytes(value))) - 1
+
+    def append_many(self, ns: str, key: str, values: Sequence[bytes]) -> int:
+        """One RPUSH of every value (atomic, contiguous); returns the index of the first new entry."""
+        check_name(ns, key)
+        if not values:
+            return self.length(ns, key)
+        with self._guard():
+            return int(self.client.rpush(self.redis_key(ns, key), *[bytes(v) for v in values])) - len(values)
 
     def read(self, ns: str, key: str, start: int, stop: int) -> list[bytes]:
         """Entries ``start`` (inclusive) to ``stop`` (exclusive) (LRANGE); indexes must not be negative."""

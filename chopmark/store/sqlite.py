@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -253,6 +253,14 @@ class SQLiteStore:
         expires = None if ttl is None else now + ttl
         return self._write(_CREATE, (ns, key, bytes(value), expires, now), ephemeral=ttl is not None) == 1
 
+    def create_many(self, ns: str, items: Mapping[str, bytes]) -> int:
+        """Create each absent (or expired) key of ``items``, all in one transaction; returns how many."""
+        for key in items:
+            check_name(ns, key)
+        with self._tx() as conn:
+            now = self._clock()
+            return int(conn.executemany(_CREATE, [(ns, k, bytes(v), None, now) for k, v in items.items()]).rowcount)
+
     def compare_and_set(self, ns: str, key: str, expected: bytes | None, value: bytes) -> bool:
         """Replace the value when it equals ``expected`` (None: when absent); an existing expiry is kept."""
         check_name(ns, key)
@@ -347,12 +355,17 @@ class SQLiteStore:
     # -- logs ------------------------------------------------------------------------------------------------
     def append(self, ns: str, key: str, value: bytes) -> int:
         """Append to the log ``(ns, key)``; returns the 0-based index of the new entry."""
+        return self.append_many(ns, key, [value])
+
+    def append_many(self, ns: str, key: str, values: Sequence[bytes]) -> int:
+        """Append ``values`` in one transaction (contiguous indexes); returns the index of the first."""
         check_name(ns, key)
         with self._tx() as conn:
             sql = "SELECT coalesce(max(idx) + 1, 0) FROM log WHERE ns = ? AND key = ?"
-            index = int(conn.execute(sql, (ns, key)).fetchone()[0])
-            conn.execute("INSERT INTO log (ns, key, idx, value) VALUES (?, ?, ?, ?)", (ns, key, index, bytes(value)))
-            return index
+            first = int(conn.execute(sql, (ns, key)).fetchone()[0])
+            conn.executemany("INSERT INTO log (ns, key, idx, value) VALUES (?, ?, ?, ?)",
+                             [(ns, key, first + i, bytes(value)) for i, value in enumerate(values)])
+            return first
 
     def read(self, ns: str, key: str, start: int, stop: int) -> list[bytes]:
         """Entries ``start`` (inclusive) to ``stop`` (exclusive); indexes must not be negative."""

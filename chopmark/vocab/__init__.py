@@ -14,12 +14,14 @@ SCHEMA_BASE = "https://chopmark.org/schemas/"
 MERCHANT_IDENTITY = "MerchantIdentityCredential"
 MARKETPLACE_SELLER = "MarketplaceSellerCredential"
 TRUST_LIST = "TrustListCredential"
+RANKING_COMMITMENT = "RankingCommitmentCredential"
 
 #: credential type -> the id of its JSON Schema (VC JSON Schema, type ``JsonSchema``)
 SCHEMA_FOR_TYPE = {
     MERCHANT_IDENTITY: SCHEMA_BASE + "merchant-identity/v1",
     MARKETPLACE_SELLER: SCHEMA_BASE + "marketplace-seller/v1",
     TRUST_LIST: SCHEMA_BASE + "trust-list/v1",
+    RANKING_COMMITMENT: SCHEMA_BASE + "ranking-commitment/v1",
 }
 
 

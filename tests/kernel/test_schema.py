@@ -53,7 +53,7 @@ def pointers(result: CheckResult) -> list[str | None]:
 def test_the_schema_folder_holds_exactly_the_pinned_schemas() -> None:
     folder = Path(schema_module.__file__).resolve().parent / "schemas"
     assert {p.name for p in folder.iterdir()} == {"merchant-identity-v1.json", "marketplace-seller-v1.json",
-                                                 "trust-list-v1.json"}
+                                                 "trust-list-v1.json", "ranking-commitment-v1.json"}
 
 
 @pytest.mark.parametrize("url", sorted(vocab.SCHEMA_FOR_TYPE.values()))

@@ -147,7 +147,8 @@ def test_jurisdiction_covers(granted: object, asked: object, covered: bool) -> N
 # --- names ----------------------------------------------------------------------------------------------------
 
 def test_every_credential_type_has_a_schema_under_the_schema_base() -> None:
-    assert set(vocab.SCHEMA_FOR_TYPE) == {vocab.MERCHANT_IDENTITY, vocab.MARKETPLACE_SELLER, vocab.TRUST_LIST}
+    assert set(vocab.SCHEMA_FOR_TYPE) == {vocab.MERCHANT_IDENTITY, vocab.MARKETPLACE_SELLER, vocab.TRUST_LIST,
+                                        vocab.RANKING_COMMITMENT}
     assert all(url.startswith(vocab.SCHEMA_BASE) and url.endswith("/v1") for url in vocab.SCHEMA_FOR_TYPE.values())
     assert vocab.credential_schema(vocab.TRUST_LIST) == {"id": "https://chopmark.org/schemas/trust-list/v1",
                                                          "type": "JsonSchema"}

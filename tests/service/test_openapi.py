@@ -52,7 +52,10 @@ PUBLIC = {("get", "/.well-known/did.json"), ("get", "/issuers/{name}/did.json"),
           ("post", "/issuers/{name}/exchanges/{exchange_id}"), ("get", "/sites"), ("get", "/sites/{site}"),
           ("post", "/sites/{site}/onboarding"), ("post", "/sites/{site}/onboarding/{exchange_id}"),
           ("get", "/sites/{site}/onboarding/{exchange_id}"), ("post", "/trust/authorization"),
-          ("get", "/trust/list")}
+          ("get", "/trust/list"), ("get", "/log/entries/{index}"), ("get", "/log/proofs/inclusion"),
+          ("get", "/log/proofs/consistency"), ("get", "/log/checkpoint"), ("get", "/log/key"),
+          ("get", "/campaigns/{campaign_id}"), ("get", "/campaigns/{campaign_id}/leaves"),
+          ("get", "/campaigns/{campaign_id}/receipts/{order_number}"), ("post", "/rank-receipts/verify")}
 
 
 def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -80,7 +83,7 @@ def test_document_is_valid_openapi_30() -> None:
         validate(DOC)
     results = list(schemathesis.openapi.from_dict(copy.deepcopy(DOC)).get_all_operations())
     assert all(isinstance(r, Ok) for r in results), [r for r in results if not isinstance(r, Ok)]
-    assert len(results) == len(list(operations(DOC))) == 49
+    assert len(results) == len(list(operations(DOC))) == 63
 
 
 def test_served_document_is_the_builder_output(client: FlaskClient, service_settings: Settings) -> None:
@@ -153,7 +156,8 @@ def test_security_declarations_match_behaviour(client: FlaskClient, tenants: Ten
         url = path.replace("{name}", "alpha").replace("{key_id}", "key-1").replace("{token_id}", "0" * 16)
         url = url.replace("{id}", "alpha.revocation.0").replace("{site}", "alpha").replace("{exchange_id}", "x")
         url = url.replace("{account}", "acct_x").replace("{entry_id}", "urn:uuid:x").replace("{member_id}", "did:x:y")
-        url = url.replace("{schema}", "merchant-identity")
+        url = url.replace("{schema}", "merchant-identity").replace("{index}", "0")
+        url = url.replace("{campaign_id}", "cmp-0123456789abcdef").replace("{order_number}", "1")
         kwargs: dict[str, Any] = {"json": {}} if "requestBody" in op else {}
         reply = client.open(url, method=method.upper(), **kwargs)
         assert (reply.status_code == 401) == ((method, path) not in PUBLIC), (method, path, reply.status_code)
@@ -199,6 +203,7 @@ class Existing:
     token_id: str
     client: FlaskClient
     calls: int = field(default=0)
+    campaign_id: str = ""
 
     def aim(self, case: Any) -> None:
         """Point every other case at an existing credential, status list or token (deterministically)."""
@@ -216,6 +221,13 @@ class Existing:
             body["credentialId"] = self.credential_id
         elif path == "/credentials/verify" and isinstance(body, dict):
             body["verifiableCredential"] = copy.deepcopy(self.verifiable_credential)
+        elif path == "/log/entries/{index}":  # the issued credential's log entry
+            params["index"] = 0
+        elif path == "/log/proofs/inclusion" and isinstance(case.query, dict):
+            case.query.pop("hash", None)
+            case.query.update(index=0, size=1)
+        elif "{campaign_id}" in path:
+            params["campaign_id"] = self.campaign_id
         else:
             self._aim_identity(path, params)
 
@@ -244,8 +256,20 @@ def existing(app: Flask, client: FlaskClient, tenants: Tenants) -> Iterator[Exis
     Sites(tenants.registry.store, did_for=tenants.registry.issuers.did_of).put("alpha", {})
     CURRENT.app = app
     yield Existing(issued.json["credentialId"], issued.json["verifiableCredential"],
-                   listed.json["id"].rsplit("/", 1)[1], spare["id"], client)
+                   listed.json["id"].rsplit("/", 1)[1], spare["id"], client,
+                   campaign_id=closed_campaign(client, tenants))
     CURRENT.app = None
+
+
+def closed_campaign(client: FlaskClient, tenants: Tenants) -> str:
+    """A closed ranking campaign of ``alpha`` with three orders (its window is in the past)."""
+    created = client.post("/issuers/alpha/campaigns", json={"sku": "S-1", "gifts": 2, "windowStart":
+                          "2026-01-01T00:00:00Z", "windowEnd": "2026-01-02T00:00:00Z"}, headers=tenants.auth("alpha"))
+    orders = [{"orderNumber": str(n), "paymentTime": f"2026-01-01T00:00:0{n}Z", "buyerReference": f"b{n}"}
+              for n in (1, 2, 3)]
+    client.post(f"/campaigns/{created.json['id']}/orders", json={"orders": orders}, headers=tenants.auth("alpha"))
+    assert client.post(f"/campaigns/{created.json['id']}/close", headers=tenants.auth("alpha")).status_code == 200
+    return str(created.json["id"])
 
 
 def token_for(case: Any, tenants: Tenants) -> dict[str, str]:

@@ -274,6 +274,43 @@ class TestContract:
         entries = s.read("log", "race", 0, 20)
         assert all(entries[index] == str(i).encode() for i, index in enumerate(indexes))
 
+    def test_append_many_is_contiguous_and_atomic(self, backend: Backend) -> None:
+        s = backend.store
+        assert s.append_many("log", "m", []) == 0
+        assert s.append_many("log", "m", [b"a", b"b", b"c"]) == 0
+        assert s.append("log", "m", b"d") == 3
+        assert s.append_many("log", "m", [bytes(range(256)), b""]) == 4
+        assert s.append_many("log", "m", []) == 6
+        assert s.read("log", "m", 0, 10) == [b"a", b"b", b"c", b"d", bytes(range(256)), b""]
+        assert s.length("log", "m") == 6
+
+    def test_concurrent_append_many_batches_never_interleave(self, backend: Backend) -> None:
+        s = backend.store
+        firsts = race(10, lambda i: s.append_many("log", "batches", [f"{i}.{j}".encode() for j in range(50)]))
+        assert sorted(firsts) == list(range(0, 500, 50))
+        entries = s.read("log", "batches", 0, 500)
+        for i, first in enumerate(firsts):
+            assert entries[first:first + 50] == [f"{i}.{j}".encode() for j in range(50)]
+
+    def test_create_many_creates_only_absent_keys(self, backend: Backend) -> None:
+        s = backend.store
+        assert s.create_many("idx", {}) == 0
+        s.put("idx", "b", b"old")
+        assert s.create("idx", "gone", b"x", ttl=TTL)
+        backend.expire(lambda: s.get("idx", "gone") is None)
+        assert s.create_many("idx", {"a": b"1", "b": b"2", "gone": b"3", **{k: b"odd" for k in ODD_KEYS}}) \
+            == 2 + len(ODD_KEYS)
+        assert (s.get("idx", "a"), s.get("idx", "b"), s.get("idx", "gone")) == (b"1", b"old", b"3")
+        assert all(s.get("idx", k) == b"odd" for k in ODD_KEYS)
+        assert s.create_many("idx", {"a": b"again", "c": b"4"}) == 1
+        assert (s.get("idx", "a"), s.get("idx", "c")) == (b"1", b"4")
+
+    def test_create_many_race_has_one_winner_per_key(self, backend: Backend) -> None:
+        s = backend.store
+        created = race(8, lambda i: s.create_many("idx", {f"k{j}": str(i).encode() for j in range(30)}))
+        assert sum(created) == 30
+        assert all(s.get("idx", f"k{j}") is not None for j in range(30))
+
     @pytest.mark.parametrize(("ns", "key"), [("", "k"), ("Doc", "k"), ("a b", "k"), ("a:b", "k"), ("doc", ""),
                                              ("doc", "x" * 513), ("doc", "\ud800")])
     def test_invalid_names_are_refused(self, backend: Backend, ns: str, key: str) -> None:
@@ -283,7 +320,8 @@ class TestContract:
             lambda: s.compare_and_set(ns, key, None, b""), lambda: s.delete(ns, key), lambda: s.take(ns, key),
             lambda: s.incr(ns, key), lambda: s.set_bit(ns, key, 0, True), lambda: s.get_bit(ns, key, 0),
             lambda: s.get_bits(ns, key, 1), lambda: s.append(ns, key, b""), lambda: s.read(ns, key, 0, 1),
-            lambda: s.length(ns, key), *([lambda: list(s.scan(ns, key))] if key else []),
+            lambda: s.length(ns, key), lambda: s.append_many(ns, key, [b""]), lambda: s.create_many(ns, {key: b""}),
+            *([lambda: list(s.scan(ns, key))] if key else []),
         ]
         for call in calls:
             with pytest.raises(ValueError):
