@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/kernel.py
 	$(PY) bench/http.py
 	$(PY) bench/onboarding.py
+	$(PY) bench/evidence.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
