@@ -63,3 +63,14 @@ def test_readme_merchant_identity_walkthrough(tmp_path: Path) -> None:
     assert "MerchantIdentityCredential" in out and out.count("MarketplaceSellerCredential") >= 3
     assert '"status":true' in out.replace(" ", "")  # the revocation went through
     assert "REVOKED" in out + run.stderr and out.rstrip().endswith("refused: REVOKED")
+
+
+@pytest.mark.server
+def test_readme_evidence_log_walkthrough(tmp_path: Path) -> None:
+    script = _block("chopmark log verify-inclusion")
+    with LiveServer(tmp_path / ".chopmark", env={"CHOPMARK_SEED_DEMO": "true"}) as server:
+        run = _run(script, server, tmp_path)
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert (tmp_path / "new.txt").read_text().splitlines()[1] == "3"  # the tree grew to 3 entries
+    assert '"verified": true' in run.stdout and '"consistent": true' in run.stdout, run.stdout
+    assert '"status": "first"' in run.stdout and (tmp_path / "monitor.json").is_file()
