@@ -15,8 +15,6 @@ The KYB check is pluggable (:class:`KybCheck`); :class:`RegistrationRules` is th
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -25,12 +23,13 @@ from typing import Any, Protocol
 
 from chopmark.datamodel import V2_CONTEXT
 from chopmark.dates import format_datetime
-from chopmark.errors import BadRequest, NotFound, Unprocessable
+from chopmark.errors import Unprocessable
+from chopmark.presentations import holder_id
 from chopmark.store import Store
-from chopmark.store.records import create_json
 from chopmark.vocab import CONTEXT_URL, MERCHANT_IDENTITY, credential_schema
 from chopmark.vocab.identifiers import jurisdiction_valid, lei_valid
 from issuer.service import Issuance
+from verifier.exchanges import DID_AUTHENTICATION, Exchanges, presentation_of
 from verifier.service import Verification
 from verifier.trust import TrustLookup
 
@@ -100,7 +99,6 @@ class KybExchanges:
                  did_for: Callable[[str], str], clock: Callable[[], datetime], rng: Callable[[int], bytes],
                  check: KybCheck | None = None, ttl: int = 300) -> None:
         """``did_for(name)`` gives an issuer instance's DID (and raises NotFound for unknown names)."""
-        self._store = store
         self._issuance = issuance
         self._verification = verification
         self._trust = trust
@@ -108,29 +106,19 @@ class KybExchanges:
         self._clock = clock
         self._rng = rng
         self._check: KybCheck = check or RegistrationRules()
-        self._ttl = ttl
+        self._exchanges = Exchanges(store, NS_EXCHANGE, owner="authority", clock=clock, rng=rng, ttl=ttl)
 
     def start(self, authority: str) -> dict[str, Any]:
         """Step 1: a new exchange with a DIDAuthentication request."""
         domain = self._did_for(authority)
-        exchange_id = _token(self._rng(18))
-        challenge = _token(self._rng(24))
-        expires = self._clock() + timedelta(seconds=self._ttl)
-        create_json(self._store, NS_EXCHANGE, exchange_id,
-                    {"authority": authority, "challenge": challenge, "domain": domain}, ttl=self._ttl)
-        request = {"query": [{"type": "DIDAuthentication",
-                              "acceptedMethods": [{"method": "key"}, {"method": "web"}]}],
-                   "challenge": challenge, "domain": domain}
-        return {"exchangeId": exchange_id, "verifiablePresentationRequest": request,
-                "expires": format_datetime(expires)}
+        exchange_id, challenge, expires = self._exchanges.open(authority, domain)
+        request = {"query": [DID_AUTHENTICATION], "challenge": challenge, "domain": domain}
+        return {"exchangeId": exchange_id, "verifiablePresentationRequest": request, "expires": expires}
 
     def complete(self, authority: str, exchange_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Step 2: verify the DID-Auth presentation, check the application, issue."""
-        presentation = body.get("verifiablePresentation")
-        if set(body) - {"verifiablePresentation"} or not isinstance(presentation, dict):
-            raise BadRequest("the body must be {\"verifiablePresentation\": {...}}", pointer="/verifiablePresentation",
-                             code="NOT_A_PRESENTATION")
-        exchange = self._take(authority, exchange_id)
+        presentation = presentation_of(body)
+        exchange = self._exchanges.take(authority, exchange_id)
         now = self._clock()
         result = self._verification.check_presentation(presentation, challenge=exchange["challenge"],
                                                        domain=exchange["domain"], now=now)
@@ -153,15 +141,6 @@ class KybExchanges:
                                            "verifiableCredential": [record["credential"]]},
                 "credentialId": record["id"]}
 
-    def _take(self, authority: str, exchange_id: str) -> dict[str, Any]:
-        # The exchange is single use: taken atomically, so a replayed presentation finds nothing.
-        raw = self._store.take(NS_EXCHANGE, exchange_id) if 0 < len(exchange_id) <= 64 else None
-        exchange = json.loads(raw) if raw is not None else None
-        if not isinstance(exchange, dict) or exchange.get("authority") != authority:
-            raise NotFound(f"no open exchange {exchange_id!r} at {authority!r} (unknown, expired or already used)",
-                           code="EXCHANGE_NOT_FOUND")
-        return exchange
-
     def _screen(self, authority: str, application: Mapping[str, Any], now: datetime) -> None:
         unknown = sorted(set(application) - APPLICATION_FIELDS)
         reasons = [f"unknown application field {name!r}" for name in unknown] + self._check(application)
@@ -177,9 +156,8 @@ class KybExchanges:
 
 
 def _holder(presentation: Mapping[str, Any]) -> str:
-    holder = presentation.get("holder")
-    holder = holder.get("id") if isinstance(holder, Mapping) else holder
-    if not isinstance(holder, str):
+    holder = holder_id(presentation)
+    if holder is None:
         raise Unprocessable("the presentation must name its holder (the merchant's DID)", code="HOLDER_MISSING",
                             pointer="/verifiablePresentation/holder")
     return holder
@@ -190,10 +168,6 @@ def _identity_credential(holder: str, application: Mapping[str, Any], now: datet
     return {"@context": [V2_CONTEXT, CONTEXT_URL], "type": ["VerifiableCredential", MERCHANT_IDENTITY],
             "validFrom": format_datetime(now), "validUntil": format_datetime(now + IDENTITY_VALIDITY),
             "credentialSchema": credential_schema(MERCHANT_IDENTITY), "credentialSubject": subject}
-
-
-def _token(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 __all__ = ["KybCheck", "KybExchanges", "RegistrationRules"]

@@ -12,9 +12,7 @@ suspended, reinstated -> reinstated; other sites that accepted that seller crede
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -26,12 +24,14 @@ from chopmark.datamodel import V2_CONTEXT, as_list, issuer_id
 from chopmark.dates import format_datetime
 from chopmark.dids.web import did_web_to_url
 from chopmark.domainlinkage import verify_configuration
-from chopmark.errors import BadRequest, ChopmarkError, NotFound
+from chopmark.errors import ChopmarkError, NotFound
+from chopmark.presentations import holder_id
 from chopmark.service.web import Client
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, put_json
 from chopmark.vocab import CONTEXT_URL, MARKETPLACE_SELLER, credential_schema
 from issuer.service import Issuance
+from verifier.exchanges import DID_AUTHENTICATION, Exchanges, presentation_of, token
 from verifier.policy import Evaluation, PolicyContext, evaluate_credential, evaluate_presentation, merchant_claims
 from verifier.policy import reason as make_reason
 from verifier.service import Verification
@@ -60,34 +60,27 @@ class Onboarding:
         self._did_for = did_for
         self._clock = clock
         self._rng = rng
-        self._ttl = ttl
+        self._exchanges = Exchanges(store, NS_EXCHANGE, owner="site", clock=clock, rng=rng, ttl=ttl)
 
     # -- the exchange ------------------------------------------------------------------------------------
     def start(self, site: str) -> dict[str, Any]:
         """Open an onboarding exchange: the presentation request the merchant's wallet answers."""
         profile = self._sites.get(site)
         domain = self._did_for(site)
-        exchange_id, challenge = _token(self._rng(18)), _token(self._rng(24))
-        create_json(self._store, NS_EXCHANGE, exchange_id, {"site": site, "challenge": challenge, "domain": domain},
-                    ttl=self._ttl)
+        exchange_id, challenge, expires = self._exchanges.open(site, domain)
         examples = [{"reason": f"{profile.display_name or site} onboards sellers with a {kind}",
                      "example": {"@context": [V2_CONTEXT, CONTEXT_URL], "type": [kind]}}
                     for kind in profile.accepted_types]
-        request = {"query": [{"type": "QueryByExample", "credentialQuery": examples},
-                             {"type": "DIDAuthentication", "acceptedMethods": [{"method": "key"}, {"method": "web"}]}],
+        request = {"query": [{"type": "QueryByExample", "credentialQuery": examples}, DID_AUTHENTICATION],
                    "challenge": challenge, "domain": domain}
-        return {"id": exchange_id, "site": domain, "verifiablePresentationRequest": request,
-                "expires": format_datetime(self._clock() + timedelta(seconds=self._ttl))}
+        return {"id": exchange_id, "site": domain, "verifiablePresentationRequest": request, "expires": expires}
 
     def decide(self, site: str, exchange_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Verify the merchant's presentation against the site's policy and answer the decision."""
         started = time.perf_counter()
-        presentation = body.get("verifiablePresentation")
-        if set(body) - {"verifiablePresentation"} or not isinstance(presentation, dict):
-            raise BadRequest("the body must be {\"verifiablePresentation\": {...}}",
-                             pointer="/verifiablePresentation", code="NOT_A_PRESENTATION")
+        presentation = presentation_of(body)
         profile = self._sites.get(site)
-        exchange = self._take(site, exchange_id)
+        exchange = self._exchanges.take(site, exchange_id)
         now = self._clock()
         result = self._verification.check_presentation(
             presentation, challenge=exchange["challenge"], domain=exchange["domain"], now=now,
@@ -96,7 +89,8 @@ class Onboarding:
         if evaluation.credential is not None and profile.domain_linkage:
             evaluation.reasons += self._domain_linkage(evaluation.credential, now)
         decision = self._decision(exchange_id, profile, evaluation)
-        decision["merchant"] = decision["merchant"] or self._presenter(presentation)
+        holder = holder_id(presentation)
+        decision["merchant"] = decision["merchant"] or ({"did": holder} if holder is not None else {})
         if decision["accepted"] and evaluation.credential is not None:
             decision.update(self._accept(profile, evaluation.credential, exchange_id, now))
         decision["elapsedMs"] = round((time.perf_counter() - started) * 1000, 2)
@@ -109,14 +103,6 @@ class Onboarding:
         if found is None:
             raise NotFound(f"no decision for onboarding {exchange_id!r} at {site!r}", code="DECISION_NOT_FOUND")
         return dict(found)
-
-    def _take(self, site: str, exchange_id: str) -> dict[str, Any]:
-        raw = self._store.take(NS_EXCHANGE, exchange_id) if 0 < len(exchange_id) <= 64 else None
-        exchange = json.loads(raw) if raw is not None else None
-        if not isinstance(exchange, dict) or exchange.get("site") != site:
-            raise NotFound(f"no open onboarding {exchange_id!r} at {site!r} (unknown, expired or already used)",
-                           code="EXCHANGE_NOT_FOUND")
-        return exchange
 
     def _context(self, profile: SiteProfile, now: datetime) -> PolicyContext:
         def site_did(name: str) -> str | None:
@@ -139,12 +125,6 @@ class Onboarding:
         if evaluation.credential is not None:
             decision["merchant"] = merchant_claims(evaluation.credential, profile)
         return decision
-
-    @staticmethod
-    def _presenter(presentation: Mapping[str, Any]) -> dict[str, Any]:
-        holder = presentation.get("holder")
-        holder = holder.get("id") if isinstance(holder, Mapping) else holder
-        return {"did": holder} if isinstance(holder, str) else {}
 
     # -- domain linkage ------------------------------------------------------------------------------------
     def _domain_linkage(self, credential: Mapping[str, Any], now: datetime) -> list[dict[str, str]]:
@@ -183,7 +163,7 @@ class Onboarding:
     def _account(self, site: str, did: str) -> str:
         """The seller account of ``did`` at ``site``: created once, the same on every re-onboarding."""
         key = f"{site}|{hashlib.sha256(did.encode()).hexdigest()}"
-        candidate = "acct_" + _token(self._rng(12))
+        candidate = "acct_" + token(self._rng, 12)
         if create_json(self._store, NS_ACCOUNT, key, {"account": candidate, "did": did}):
             return candidate
         existing = get_json(self._store, NS_ACCOUNT, key) or {}
@@ -273,7 +253,3 @@ def _seller_credential(profile: SiteProfile, account: str, identity: Mapping[str
 def _origin(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0]}"
-
-
-def _token(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -7,7 +7,6 @@ the settings, with a cache. Status fails closed: an unreachable or invalid list 
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -38,6 +37,7 @@ from chopmark.results import CheckResult, VerificationResult
 from chopmark.store import Store
 from chopmark.suites import DEFAULT_ACCEPTED
 from chopmark.vocab.schema import check_schemas
+from verifier.exchanges import token
 from verifier.results import credential_response, presentation_response
 
 NS_CHALLENGE = "challenge"
@@ -161,7 +161,7 @@ class Verification:
     # -- challenges --------------------------------------------------------------------------------------
     def create_challenge(self) -> str:
         """``POST /challenges``: a fresh single-use challenge, valid for the configured TTL."""
-        challenge = base64.urlsafe_b64encode(self._rng(24)).rstrip(b"=").decode()
+        challenge = token(self._rng, 24)
         self._store.create(NS_CHALLENGE, challenge, b"1", ttl=self._challenge_ttl)
         return challenge
 
