@@ -5,33 +5,20 @@ server runs (the commands use the store directly)."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from chopmark.jsonld import DocumentLoader
-from chopmark.service.admin_cli import handled, json_option, store_options
-from chopmark.service.settings import Settings
-from chopmark.store import open_store
-from registry.service import Registry
+from chopmark.service.admin_cli import _registry, _settings, handled, json_option, store_options
 from registry.trust import TrustRegistry, parse_time
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _trust(store_url: str | None, data_dir: str | None, public_url: str | None) -> TrustRegistry:
-    settings = Settings.load({"store": store_url, "data_dir": data_dir, "public_url": public_url})
-    registry = Registry.build(open_store(settings.store), kek=settings.load_kek(), public_url=settings.public_url,
-                              public_host=settings.public_host, rng=os.urandom, clock=_now,
-                              loader=DocumentLoader.pinned())
-    return registry.trust
+    return _registry(_settings(store_url, data_dir, public_url)).trust
 
 
 def _out(data: Any, as_json: bool, table: Callable[[], Table] | None = None) -> None:
