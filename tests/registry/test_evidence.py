@@ -10,7 +10,7 @@ import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,31 +26,9 @@ from registry import evidence
 from registry.evidence import EvidenceLog, leaf_bytes
 from registry.evidence_tiles import NS_TILE, NS_TIME, LogCorrupted
 from registry.service import Registry
+from tests.registry.support import START, Clock
 
 ORIGIN = "vc.example/log"
-START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the tests move."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite_store", "redis_store"])
-def store(request: pytest.FixtureRequest) -> Store:
-    """Each test runs on SQLite and on Redis."""
-    chosen: Store = request.getfixturevalue(request.param)
-    return chosen
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,34 +20,11 @@ from chopmark.vocab.schema import check_schemas
 from registry.service import Registry
 from registry.trust import TrustRegistry
 from tests.conftest import require_check
+from tests.registry.support import START, Clock
 
-START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HOST = "did:web:vc.example"
 KYB = "did:web:vc.example:issuers:kyb"
 IDENTITY = "MerchantIdentityCredential"
-
-
-class Clock:
-    """A settable clock."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite_store", "redis_store"])
-def store(request: pytest.FixtureRequest) -> Store:
-    """Each test runs on SQLite and on Redis."""
-    chosen: Store = request.getfixturevalue(request.param)
-    return chosen
-
-
-@pytest.fixture
-def clock() -> Clock:
-    """The registry's clock, moved by tests."""
-    return Clock()
 
 
 @pytest.fixture
