@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,9 @@ from flask.testing import FlaskClient
 
 from chopmark.app import create_app
 from chopmark.service.settings import Settings
+from chopmark.store import open_store
 from registry.service import Registry
+from tests.service.campaign_support import World, make_world
 
 UNSIGNED = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
             "credentialSubject": {"id": "did:example:merchant-1"}}
@@ -67,6 +70,19 @@ def tenants(app: Flask) -> Tenants:
         tokens[f"alpha:{scope}"] = registry.tokens.create(issuer="alpha", scopes=scope)["token"]
     tokens["admin"] = registry.tokens.create(issuer=None, scopes="admin")["token"]
     return Tenants(registry, tokens)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def world(request: pytest.FixtureRequest, service_settings: Settings) -> Iterator[World]:
+    """The campaigns' app on SQLite and on Redis (a fresh key prefix), with a merchant ``shop`` and a ``rival``."""
+    if request.param == "sqlite":
+        yield make_world(service_settings)
+        return
+    store = open_store(request.getfixturevalue("redis_url"))
+    try:
+        yield make_world(service_settings, store)
+    finally:
+        store.close()
 
 
 def fixed_clock(moment: datetime = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,23 +15,9 @@ from chopmark.dids import Resolver
 from chopmark.ranking_audit import audit
 from chopmark.ranking_receipts import verify_receipt
 from chopmark.service.settings import Settings
-from chopmark.store import open_store
 from chopmark.vocab.schema import check_schemas
 from issuer.campaigns_ingest import NS_ORDERS
 from tests.service.campaign_support import AFTER, WINDOW, World, generated, make_world, order
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def world(request: pytest.FixtureRequest, service_settings: Settings) -> Iterator[World]:
-    """The app on SQLite and on Redis (a fresh key prefix), with a merchant ``shop`` and a ``rival``."""
-    if request.param == "sqlite":
-        yield make_world(service_settings)
-        return
-    store = open_store(request.getfixturevalue("redis_url"))
-    try:
-        yield make_world(service_settings, store)
-    finally:
-        store.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,27 +13,13 @@ import pytest
 
 from chopmark.errors import Conflict
 from chopmark.jsonld import DocumentLoader
-from chopmark.service.settings import Settings
 from chopmark.service.web import Client
-from chopmark.store import Store, open_store
+from chopmark.store import Store
 from issuer.campaigns import Campaigns
 from issuer.campaigns_ingest import NS_ORDERS
-from tests.service.campaign_support import World, make_world, order
+from tests.service.campaign_support import World, order
 
 SHOP = Client(id="test", issuer="shop", scopes=frozenset({"issue"}))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def world(request: pytest.FixtureRequest, service_settings: Settings) -> Iterator[World]:
-    """The app on SQLite and on Redis."""
-    if request.param == "sqlite":
-        yield make_world(service_settings)
-        return
-    store = open_store(request.getfixturevalue("redis_url"))
-    try:
-        yield make_world(service_settings, store)
-    finally:
-        store.close()
 
 
 class Interleaving:
