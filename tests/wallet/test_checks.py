@@ -19,21 +19,6 @@ from wallet.errors import CredentialRefusedError, TrustListUnavailableError, Wal
 RESOLVER = Resolver()
 
 
-@pytest.fixture
-def eco() -> Ecosystem:
-    return Ecosystem()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def wallet(tmp_path: Path, eco: Ecosystem, clock: Clock) -> Wallet:
-    return new_wallet(tmp_path / "w.cmw", eco, clock)
-
-
 def receive(wallet: Wallet, credential: Any, subject: dict[str, Any] | None) -> dict[str, Any]:
     return checks.receive(wallet, credential, resolver=RESOLVER, trust_subject=subject)
 

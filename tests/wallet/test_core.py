@@ -36,21 +36,6 @@ def identity_request(eco: Ecosystem, *types: str, **query: Any) -> dict[str, Any
             "challenge": CHALLENGE, "domain": eco.site.did}
 
 
-@pytest.fixture
-def eco() -> Ecosystem:
-    return Ecosystem()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def wallet(tmp_path: Path, eco: Ecosystem, clock: Clock) -> Wallet:
-    return new_wallet(tmp_path / "w.cmw", eco, clock)
-
-
 def store(wallet: Wallet, credential: dict[str, Any]) -> dict[str, Any]:
     return wallet.add(credential, {"checks": ["test"]})
 
