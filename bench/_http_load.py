@@ -13,6 +13,7 @@ import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -26,7 +27,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -341,3 +344,19 @@ def redis_prefix(base_url: str, prefix: str) -> Iterator[str]:
             store.purge()
         finally:
             store.close()
+
+
+def on_each_store(stores: str, redis_url: str, tag: str, run: Callable[[str, str | None], T]) -> list[T]:
+    """``run(label, store_url)`` for each of the comma-separated ``stores`` (``sqlite``: store URL None, i.e. the
+    server's default; ``redis``: a fresh ``?prefix=`` purged afterwards). An unknown store or an unreachable
+    Redis is skipped with a message."""
+    results = []
+    for label in stores.split(","):
+        if label == "sqlite":
+            results.append(run(label, None))
+        elif label == "redis" and redis_reachable(redis_url):
+            with redis_prefix(redis_url, f"{tag}-{secrets.token_hex(6)}") as url:
+                results.append(run(label, url))
+        else:
+            print(f"bench: skipping store {label!r} (unknown, or Redis unreachable)", file=sys.stderr)
+    return results

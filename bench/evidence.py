@@ -51,7 +51,7 @@ from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _http_load import Server, _send, percentile, redis_prefix, redis_reachable  # noqa: E402
+from _http_load import Server, _send, on_each_store, percentile  # noqa: E402
 
 from chopmark import jsonld, ranking, ranking_receipts, tlog, validation  # noqa: E402
 from chopmark.keys import Signer  # noqa: E402
@@ -326,15 +326,7 @@ def main() -> None:
         args.orders, args.runs, args.receipts = 50_000, 1, 200
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: servers stopped, Redis prefixes purged
     meta = {"date": date.today().isoformat(), "cpus": os.cpu_count(), "load0": os.getloadavg()[0]}
-    results = []
-    for label in args.stores.split(","):
-        if label == "sqlite":
-            results.append(run_store(label, None, args))
-        elif label == "redis" and redis_reachable(args.redis_url):
-            with redis_prefix(args.redis_url, f"cmbench-ev-{secrets.token_hex(6)}") as url:
-                results.append(run_store(label, url, args))
-        else:
-            print(f"bench: skipping store {label!r} (unknown, or Redis unreachable)", file=sys.stderr)
+    results = on_each_store(args.stores, args.redis_url, "cmbench-ev", lambda label, url: run_store(label, url, args))
     report(meta, results, rank_and_commit(args.orders, args.runs), receipts(args.receipts), args)
 
 

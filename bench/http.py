@@ -26,7 +26,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _BENCH_
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import secrets  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -41,10 +40,9 @@ from _http_load import (  # noqa: E402
     ab_run,
     find_ab,
     median_stats,
+    on_each_store,
     own_cpu_seconds,
     python_run,
-    redis_prefix,
-    redis_reachable,
     time_calls,
 )
 
@@ -285,16 +283,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]
             "generator": "ab (ApacheBench), Python client for distinct bodies" if ab else "Python client",
             "concurrency": args.concurrency, "requests": args.requests, "issue_requests": args.issue_requests,
             "runs": args.runs, "warmup": args.warmup, "pool": args.pool, "loadavg_before": os.getloadavg()}
-    results = []
-    for label in args.stores.split(","):
-        if label == "sqlite":
-            results.append(run_store(label, None, args, ab))
-        elif label == "redis" and redis_reachable(args.redis_url):
-            with redis_prefix(args.redis_url, f"cmbench-{secrets.token_hex(6)}") as url:
-                results.append(run_store(label, url, args, ab))
-        else:
-            print(f"bench: skipping store {label!r} (unknown, or Redis unreachable at {args.redis_url})",
-                  file=sys.stderr)
+    results = on_each_store(args.stores, args.redis_url, "cmbench",
+                            lambda label, url: run_store(label, url, args, ab))
     meta["loadavg_after"] = os.getloadavg()
     return meta, results
 

@@ -24,7 +24,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _BENCH_
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import secrets  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -37,7 +36,7 @@ from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
-from _http_load import Server, _send, own_cpu_seconds, percentile, redis_prefix, redis_reachable  # noqa: E402
+from _http_load import Server, _send, on_each_store, own_cpu_seconds, percentile  # noqa: E402
 
 from chopmark.dids import did_key_signer  # noqa: E402
 from chopmark.keys import KeyPair, KeyType, Signer  # noqa: E402
@@ -212,15 +211,7 @@ def main() -> None:
         args.merchants, args.single = 50, 50
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the servers are always stopped
     meta = {"date": date.today().isoformat(), "cpus": os.cpu_count(), "load0": os.getloadavg()[0]}
-    results = []
-    for label in args.stores.split(","):
-        if label == "sqlite":
-            results.append(run_store(label, None, args))
-        elif label == "redis" and redis_reachable(args.redis_url):
-            with redis_prefix(args.redis_url, f"cmbench-onb-{secrets.token_hex(6)}") as url:
-                results.append(run_store(label, url, args))
-        else:
-            print(f"bench: skipping store {label!r} (unknown, or Redis unreachable)", file=sys.stderr)
+    results = on_each_store(args.stores, args.redis_url, "cmbench-onb", lambda label, url: run_store(label, url, args))
     report(meta, results, args)
 
 
