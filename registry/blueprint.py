@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from chopmark.errors import BadRequest, Forbidden, NotFound
+from chopmark.errors import BadRequest, NotFound
 from chopmark.jsonld import pinned_bytes
 from chopmark.keys import KeyType
-from chopmark.service.web import Client, current_client, json_body, json_response
+from chopmark.service.web import Client, current_client, global_admin, json_body, json_response
 from chopmark.vocab import CONTEXT_URL, SCHEMA_BASE, SCHEMA_FOR_TYPE
 from chopmark.vocab.schema import schema_document
 from registry.service import Registry
@@ -127,7 +127,7 @@ def create_status_list(name: str | None = None) -> Response:
 @bp.post("/admin/issuers")
 def admin_create_issuer() -> Response:
     """Create an issuer instance (global admin token)."""
-    _global_admin()
+    global_admin()
     body = json_body()
     unknown = set(body) - {"name", "suites", "statusPurposes"}
     if unknown:
@@ -149,7 +149,7 @@ def admin_create_issuer() -> Response:
 @bp.get("/admin/issuers")
 def admin_list_issuers() -> Response:
     """Every issuer (global admin token)."""
-    _global_admin()
+    global_admin()
     issuers = _registry().issuers
     return json_response({"issuers": [issuers.public_view(r) for r in issuers.list()]})
 
@@ -186,7 +186,7 @@ def admin_remove_key(name: str, key_id: str) -> Response:
 @bp.post("/admin/tokens")
 def admin_create_token() -> Response:
     """Create a token (global admin); the response holds the token, shown once."""
-    _global_admin()
+    global_admin()
     body = json_body()
     unknown = set(body) - {"issuer", "scopes", "label"}
     if unknown:
@@ -205,22 +205,15 @@ def admin_create_token() -> Response:
 @bp.get("/admin/tokens")
 def admin_list_tokens() -> Response:
     """Token records, never the tokens (global admin)."""
-    _global_admin()
+    global_admin()
     return json_response({"tokens": _registry().tokens.list()})
 
 
 @bp.delete("/admin/tokens/<token_id>")
 def admin_revoke_token(token_id: str) -> Response:
     """Revoke a token by id (global admin)."""
-    _global_admin()
+    global_admin()
     return json_response(_registry().tokens.revoke(token_id))
-
-
-def _global_admin() -> Client:
-    client = current_client("admin")
-    if client.issuer is not None:
-        raise Forbidden("this needs a global admin token (one created without an issuer)", code="NOT_GLOBAL_ADMIN")
-    return client
 
 
 def _strings(value: Any) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from chopmark.errors import BadRequest, Forbidden
-from chopmark.service.web import Client, current_client, json_body, json_response
+from chopmark.errors import BadRequest
+from chopmark.service.web import global_admin, json_body, json_response
 from chopmark.vocab.identifiers import jurisdiction_valid
 from registry.trust import TrustRegistry, parse_time
 
@@ -90,7 +90,7 @@ def _optional(body: dict[str, Any], context: dict[str, Any], name: str) -> str |
 @bp.get("/admin/trust/authorizations")
 def admin_list_authorizations() -> Response:
     """Every authorization entry (global admin)."""
-    _global_admin()
+    global_admin()
     trust = _trust()
     return json_response({"authorizations": trust.list_authorizations(), "trustListVersion": trust.version()})
 
@@ -98,7 +98,7 @@ def admin_list_authorizations() -> Response:
 @bp.post("/admin/trust/authorizations")
 def admin_add_authorization() -> Response:
     """Add an authorization entry (global admin); 201 with the entry."""
-    _global_admin()
+    global_admin()
     body = json_body()
     _only(body, {"entityId", "action", "resource", "jurisdictions", "authorizedFrom", "authorizedUntil"})
     trust = _trust()
@@ -122,21 +122,21 @@ def admin_add_authorization() -> Response:
 @bp.post("/admin/trust/authorizations/<entry_id>/suspend")
 def admin_suspend_authorization(entry_id: str) -> Response:
     """Suspend an authorization (global admin)."""
-    _global_admin()
+    global_admin()
     return json_response(_trust().suspend_authorization(entry_id))
 
 
 @bp.post("/admin/trust/authorizations/<entry_id>/resume")
 def admin_resume_authorization(entry_id: str) -> Response:
     """Resume a suspended authorization (global admin)."""
-    _global_admin()
+    global_admin()
     return json_response(_trust().resume_authorization(entry_id))
 
 
 @bp.delete("/admin/trust/authorizations/<entry_id>")
 def admin_remove_authorization(entry_id: str) -> Response:
     """Remove an authorization (global admin); 204."""
-    _global_admin()
+    global_admin()
     _trust().remove_authorization(entry_id)
     return Response(status=204)
 
@@ -146,7 +146,7 @@ def admin_remove_authorization(entry_id: str) -> Response:
 @bp.get("/admin/trust/members")
 def admin_list_members() -> Response:
     """Every member entry (global admin)."""
-    _global_admin()
+    global_admin()
     trust = _trust()
     return json_response({"members": trust.list_members(), "trustListVersion": trust.version()})
 
@@ -154,7 +154,7 @@ def admin_list_members() -> Response:
 @bp.post("/admin/trust/members")
 def admin_add_member() -> Response:
     """Add a member site (global admin); 201 with the entry."""
-    _global_admin()
+    global_admin()
     body = json_body()
     _only(body, {"id", "name", "onboardingUrl", "role"})
     trust = _trust()
@@ -170,30 +170,23 @@ def admin_add_member() -> Response:
 @bp.post("/admin/trust/members/<member_id>/suspend")
 def admin_suspend_member(member_id: str) -> Response:
     """Suspend a member (global admin)."""
-    _global_admin()
+    global_admin()
     return json_response(_trust().suspend_member(member_id))
 
 
 @bp.post("/admin/trust/members/<member_id>/resume")
 def admin_resume_member(member_id: str) -> Response:
     """Resume a suspended member (global admin)."""
-    _global_admin()
+    global_admin()
     return json_response(_trust().resume_member(member_id))
 
 
 @bp.delete("/admin/trust/members/<member_id>")
 def admin_remove_member(member_id: str) -> Response:
     """Remove a member (global admin); 204."""
-    _global_admin()
+    global_admin()
     _trust().remove_member(member_id)
     return Response(status=204)
-
-
-def _global_admin() -> Client:
-    client = current_client("admin")
-    if client.issuer is not None:
-        raise Forbidden("this needs a global admin token (one created without an issuer)", code="NOT_GLOBAL_ADMIN")
-    return client
 
 
 def _only(body: dict[str, Any], allowed: set[str]) -> None:

@@ -159,6 +159,14 @@ def current_client(scope: str, issuer: str | None = None) -> Client:
     return client
 
 
+def global_admin() -> Client:
+    """The authenticated client, which must hold a global admin token (``admin`` scope, no issuer); else 401/403."""
+    client = current_client("admin")
+    if client.issuer is not None:
+        raise Forbidden("this needs a global admin token (one created without an issuer)", code="NOT_GLOBAL_ADMIN")
+    return client
+
+
 def json_body() -> dict[str, Any]:
     """The request body as a JSON object: ``application/json`` (or ``+json``), UTF-8, no duplicate members, no
     NaN, nesting capped. Raises UnsupportedMediaType or BadRequest with the reason."""
