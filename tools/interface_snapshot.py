@@ -114,7 +114,8 @@ def main(target: str) -> None:
         app = _create_app(Path(folder))
         client = app.test_client()
         (out / "openapi.json").write_bytes(client.get("/openapi.json").data)
-        rules = sorted(f"{r.rule} {','.join(sorted(r.methods - {'HEAD', 'OPTIONS'}))}" for r in app.url_map.iter_rules())
+        rules = sorted(f"{r.rule} {','.join(sorted(r.methods - {'HEAD', 'OPTIONS'}))}"
+                       for r in app.url_map.iter_rules())
         (out / "routes.txt").write_text("\n".join(rules) + "\n")
         root = _root_command()
         (out / "help.txt").write_text(_help_tree(root))
