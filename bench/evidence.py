@@ -53,8 +53,10 @@ from typing import Any  # noqa: E402
 
 from _http_load import Server, _send, on_each_store, percentile  # noqa: E402
 
-from chopmark import jsonld, ranking, ranking_receipts, tlog, validation  # noqa: E402
+from chopmark import jsonld, ranking, tlog  # noqa: E402
+from chopmark.jsonld import validation  # noqa: E402
 from chopmark.keys import Signer  # noqa: E402
+from chopmark.ranking.receipts import verify_receipt  # noqa: E402
 from registry.evidence import EvidenceLog  # noqa: E402
 
 BATCH = 1000
@@ -192,7 +194,7 @@ def proofs_http(server: Server, size: int, samples: int, rng: random.Random) -> 
 def run_store(label: str, store_url: str | None, args: argparse.Namespace) -> dict[str, Any]:
     """In-process appends and proofs on the service's log, then the same store served over HTTP."""
     from chopmark.app import create_app
-    from chopmark.service.settings import Settings
+    from chopmark.web.settings import Settings
 
     rng = random.Random(5)
     with tempfile.TemporaryDirectory(prefix=f"cmbench-ev-{label}-") as tmp:
@@ -241,7 +243,7 @@ def receipts(count: int) -> dict[str, Any]:
              for order in campaign.tree.ranking.orders[:: max(1, 10_000 // count)][:count]]
 
     def verify(text: str) -> bool:
-        return ranking_receipts.verify_receipt(json.loads(text), log_key=campaign.vkey, now=support.NOW).verified
+        return verify_receipt(json.loads(text), log_key=campaign.vkey, now=support.NOW).verified
 
     cold_s: list[float] = []
 

@@ -195,7 +195,7 @@ def _callers(app: Any, scenario: Scenario, work: Workload) -> tuple[Callable[[in
 def inprocess_phase(server: Server, work: Workload, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every scenario (once per generator-free key) in this process on the server's store, server stopped."""
     from chopmark.app import create_app
-    from chopmark.service.settings import Settings
+    from chopmark.web.settings import Settings
 
     flags = {"data_dir": str(server.data_dir), "store": server.store, "public_url": server.url,
              "rate_limit_per_minute": 0,

@@ -18,12 +18,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from chopmark import jsonld, validation
-from chopmark.credentials import issue, verify_credential
+from chopmark import jsonld
 from chopmark.dids import Resolver, did_key_signer
+from chopmark.integrity.suites import ISSUABLE, SUITES
+from chopmark.jsonld import validation
 from chopmark.keys import KeyPair
-from chopmark.samples import merchant_credential
-from chopmark.suites import ISSUABLE, SUITES
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.samples import merchant_credential
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 CREATED = "2026-06-01T00:00:00Z"

@@ -40,9 +40,9 @@ from _http_load import Server, _send, on_each_store, own_cpu_seconds, percentile
 
 from chopmark.dids import did_key_signer  # noqa: E402
 from chopmark.keys import KeyPair, KeyType, Signer  # noqa: E402
-from chopmark.presentations import create_presentation, sign_presentation  # noqa: E402
-from chopmark.service.demo_cli import demo_application  # noqa: E402
+from chopmark.vc.presentations import create_presentation, sign_presentation  # noqa: E402
 from chopmark.vocab import CONTEXT_URL  # noqa: E402
+from wallet.demo import demo_application  # noqa: E402
 
 SITES = ("site-a", "site-b", "site-c")
 GOAL_MS = 20.0

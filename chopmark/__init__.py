@@ -5,14 +5,15 @@ The kernel is pure: documents loaders, DID resolvers, status checkers, clocks an
 >>> from chopmark import KeyPair, KeyType, Resolver, issue, verify_credential
 """
 
-from chopmark.credentials import issue, verify_credential
 from chopmark.dids import Resolver
 from chopmark.errors import ChopmarkError, Problem
+from chopmark.integrity.checks import CheckResult
+from chopmark.integrity.suites import SUITES
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, PublicKey
-from chopmark.presentations import create_presentation, sign_presentation, verify_presentation
-from chopmark.results import CheckResult, VerificationResult
-from chopmark.suites import SUITES
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.presentations import create_presentation, sign_presentation, verify_presentation
+from chopmark.vc.results import VerificationResult
 
 __version__ = "0.1.0"
 

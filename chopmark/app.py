@@ -15,23 +15,31 @@ from flask import Flask, Response
 from chopmark.errors import ConfigurationError
 from chopmark.jsonld import DocumentLoader
 from chopmark.net.fetch import SafeFetcher
-from chopmark.service import openapi, web
-from chopmark.service.settings import Settings
 from chopmark.store import Store, open_store
+from chopmark.web import openapi, plumbing
+from chopmark.web.settings import Settings
+from issuer import openapi as issuer_api
 from issuer.blueprint import register as register_issuer
 from issuer.campaigns import Campaigns
 from issuer.campaigns_blueprint import register as register_campaigns
 from issuer.kyb import KybCheck, KybExchanges
 from issuer.service import Issuance
+from registry import openapi as registry_api
 from registry.blueprint import register as register_registry
 from registry.evidence_blueprint import register as register_evidence
 from registry.service import Registry
 from registry.trust_blueprint import register as register_trust
+from verifier import openapi as verifier_api
 from verifier.blueprint import register as register_verifier
 from verifier.onboarding import Onboarding
 from verifier.service import LocalList, RemoteFetcher, Verification
 from verifier.sites import Sites
 from verifier.trust import LocalTrust, RemoteTrust, TrustLookup
+
+#: The API description: each role's fragments, in the order the document lists them.
+API_FRAGMENTS = (issuer_api.CREDENTIALS, verifier_api.VERIFICATION, registry_api.DOCUMENTS, registry_api.ADMIN,
+                 openapi.SERVICE, registry_api.VOCABULARY, openapi.EXCHANGES, issuer_api.KYB, verifier_api.SITES,
+                 registry_api.TRUST, registry_api.VOCABULARY_DOCUMENTS, registry_api.LOG, issuer_api.CAMPAIGNS)
 
 
 def _utc_now() -> datetime:
@@ -153,22 +161,22 @@ def _plumbed_app(settings: Settings, store: Store, registry: Registry) -> Flask:
     app.extensions["chopmark.store"] = store
     limiter = None
     if settings.rate_limit_per_minute:
-        limiter = web.FixedWindowLimiter(lambda key, ttl: store.incr("rate", key, ttl=ttl),
+        limiter = plumbing.FixedWindowLimiter(lambda key, ttl: store.incr("rate", key, ttl=ttl),
                                          settings.rate_limit_per_minute)
-    web.install(app, tokens=registry.tokens, rate_limit=limiter)
+    plumbing.install(app, tokens=registry.tokens, rate_limit=limiter)
 
     @app.get("/openapi.json")
     def openapi_document() -> Response:
-        return web.json_response(openapi.document(settings.public_url))
+        return plumbing.json_response(openapi.document(settings.public_url, API_FRAGMENTS))
 
     @app.get("/health")
     def health() -> Response:
         store.ping()
-        return web.json_response({"status": "ok"})
+        return plumbing.json_response({"status": "ok"})
 
     @app.get("/")
     def index() -> Response:
-        return web.json_response(_index(settings))
+        return plumbing.json_response(_index(settings))
 
     return app
 

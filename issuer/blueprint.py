@@ -7,7 +7,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, Response, current_app, request
 
 from chopmark.errors import BadRequest, MethodNotAllowed
-from chopmark.service.web import current_client, json_body, json_response
+from chopmark.web.plumbing import current_client, json_body, json_response
 from issuer.kyb import KybExchanges
 from issuer.service import Issuance
 

@@ -1,10 +1,11 @@
 """First-N ranking campaigns: a merchant ranks "the first N buyers get a gift" and commits the ranking publicly.
 
 Why ``issuer/``: the merchant is an issuer instance of this service; it signs the ``RankingCommitmentCredential``
-with its own DID, exactly as it signs any credential, and the registry's evidence log (``registry.evidence``)
-anchors the commitment so that no later change goes unnoticed. The registry stays the neutral witness.
+with its own DID, exactly as it signs any credential, and the registry's evidence log (``registry.evidence``,
+reached through :class:`issuer.ports.RegistryPort`) anchors the commitment so that no later change goes
+unnoticed. The registry stays the neutral witness.
 
-The flow (the pure parts are :mod:`chopmark.ranking`, :mod:`chopmark.ranking_receipts`):
+The flow (the pure parts are :mod:`chopmark.ranking`, :mod:`chopmark.ranking.receipts`):
 
 1. ``create``: sku, N gifts, window ``[start, end)`` and the published rule. A 32-byte campaign secret, sealed
    with the service KEK (AES-256-GCM, the campaign id as associated data), derives each order's salt.
@@ -29,18 +30,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from chopmark import ranking, ranking_receipts
-from chopmark.credentials import issue
-from chopmark.datamodel import V2_CONTEXT
-from chopmark.dates import format_datetime
+from chopmark import ranking
+from chopmark.codecs.dates import format_datetime
 from chopmark.errors import BadRequest, ChopmarkError, Conflict, NotFound, Unprocessable
 from chopmark.jsonld import DocumentLoader
-from chopmark.ranking import Order, RankingRule
-from chopmark.service.web import Client
+from chopmark.ranking import Order, RankingRule, receipts
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, put_json, update_json
+from chopmark.vc.credentials import issue
+from chopmark.vc.datamodel import V2_CONTEXT
 from chopmark.vocab import CONTEXT_URL, RANKING_COMMITMENT, credential_schema
 from chopmark.vocab.schema import validate_for_issuance
+from chopmark.web.plumbing import Client
 from issuer.campaigns_ingest import (
     CLOSE_MARKER,
     NS_ORDERS,
@@ -51,7 +52,7 @@ from issuer.campaigns_ingest import (
     read_campaign_orders,
 )
 from issuer.campaigns_store import Artifacts
-from registry.service import Registry
+from issuer.ports import RegistryPort
 
 NS_CAMPAIGN = "campaign"
 NS_COMMITMENT = "campaign-commitment"
@@ -64,7 +65,7 @@ CREATE_FIELDS = frozenset({"sku", "gifts", "windowStart", "windowEnd", "rule"})
 class Campaigns:
     """The ranking campaigns of this service's issuer instances."""
 
-    def __init__(self, store: Store, registry: Registry, *, kek: bytes, public_url: str,
+    def __init__(self, store: Store, registry: RegistryPort, *, kek: bytes, public_url: str,
                  clock: Callable[[], datetime], rng: Callable[[int], bytes], loader: DocumentLoader,
                  log_wait_seconds: float = 3.0) -> None:
         """``kek`` seals the campaign secrets; ``public_url`` makes the campaign URLs (the commitment's subject)."""
@@ -210,9 +211,9 @@ class Campaigns:
         self.artifacts.write(key, tree, buyers)
         root = tree.root.hex()
         credential = self._sign(record, tree.size, root)
-        digest = ranking_receipts.credential_sha256(credential)
-        entry = ranking_receipts.commitment_entry(self.url(campaign_id), digest, root, tree.size)
-        log_index = self.registry.evidence.append(ranking_receipts.COMMITMENT_ENTRY_TYPE, data=entry)
+        digest = receipts.credential_sha256(credential)
+        entry = receipts.commitment_entry(self.url(campaign_id), digest, root, tree.size)
+        log_index = self.registry.evidence.append(receipts.COMMITMENT_ENTRY_TYPE, data=entry)
         committed = format_datetime(self.clock())
         put_json(self.store, NS_COMMITMENT, key, {  # a resumed close overwrites a crashed run's record
             "credential": credential, "didDocument": self.registry.issuers.did_document(record["issuer"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, g, request
 
 from chopmark.errors import BadRequest
-from chopmark.service.web import current_client, json_body, json_response
+from chopmark.web.plumbing import current_client, json_body, json_response
 from issuer.campaigns import Campaigns
 from issuer.campaigns_ingest import parse_csv
 from issuer.campaigns_views import CampaignViews

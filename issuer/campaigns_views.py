@@ -10,9 +10,9 @@ from typing import Any
 
 from chopmark.dids import Resolver
 from chopmark.errors import BadRequest, Conflict, Forbidden, NotFound
-from chopmark.ranking_receipts import build_receipt, verify_receipt
-from chopmark.service.web import Client
+from chopmark.ranking.receipts import build_receipt, verify_receipt
 from chopmark.store.records import get_json
+from chopmark.web.plumbing import Client
 from issuer.campaigns import NS_COMMITMENT, Campaigns
 
 MAX_LEAVES = 10_000

@@ -21,17 +21,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chopmark.datamodel import V2_CONTEXT
-from chopmark.dates import format_datetime
+from chopmark.codecs.dates import format_datetime
 from chopmark.errors import Unprocessable
-from chopmark.presentations import holder_id
 from chopmark.store import Store
+from chopmark.vc.datamodel import V2_CONTEXT
+from chopmark.vc.presentations import holder_id
 from chopmark.vocab import CONTEXT_URL, MERCHANT_IDENTITY, credential_schema
 from chopmark.vocab.identifiers import jurisdiction_valid, lei_valid
+from chopmark.web.exchanges import DID_AUTHENTICATION, Exchanges, presentation_of
+from issuer.ports import PresentationChecker, TrustDecisions
 from issuer.service import Issuance
-from verifier.exchanges import DID_AUTHENTICATION, Exchanges, presentation_of
-from verifier.service import Verification
-from verifier.trust import TrustLookup
 
 NS_EXCHANGE = "kyb-exchange"
 APPLICATION_FIELDS = frozenset({"legalName", "registrationNumber", "register", "jurisdiction", "lei",
@@ -95,7 +94,7 @@ class RegistrationRules:
 class KybExchanges:
     """The KYB authority's exchanges: challenge, DID Auth, checks, issuance."""
 
-    def __init__(self, store: Store, issuance: Issuance, verification: Verification, trust: TrustLookup, *,
+    def __init__(self, store: Store, issuance: Issuance, verification: PresentationChecker, trust: TrustDecisions, *,
                  did_for: Callable[[str], str], clock: Callable[[], datetime], rng: Callable[[int], bytes],
                  check: KybCheck | None = None, ttl: int = 300) -> None:
         """``did_for(name)`` gives an issuer instance's DID (and raises NotFound for unknown names)."""

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chopmark import jcs, statuslist
-from chopmark.credentials import issue
-from chopmark.datamodel import issuer_id
-from chopmark.dates import format_datetime
+from chopmark.codecs import jcs
+from chopmark.codecs.dates import format_datetime
 from chopmark.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
 from chopmark.jsonld import DocumentLoader
-from chopmark.service.web import Client, body_digest
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, put_json, update_json
+from chopmark.vc import statuslist
+from chopmark.vc.credentials import issue
+from chopmark.vc.datamodel import issuer_id
 from chopmark.vocab.schema import validate_for_issuance
-from registry.service import Registry
+from chopmark.web.plumbing import Client, body_digest
+from issuer.ports import RegistryPort
 
 NS_CRED = "cred"
 NS_IDEM = "idem"
@@ -51,9 +52,9 @@ class Issued:
 class Issuance:
     """The issuer role's domain service."""
 
-    def __init__(self, store: Store, registry: Registry, *, clock: Callable[[], datetime],
+    def __init__(self, store: Store, registry: RegistryPort, *, clock: Callable[[], datetime],
                  rng: Callable[[int], bytes], loader: DocumentLoader) -> None:
-        """Issue with the registry's issuers and status lists; records go to ``store``."""
+        """Issue with the registry's issuer instances, status lists and evidence log; records go to ``store``."""
         self._store = store
         self._registry = registry
         self._clock = clock

@@ -11,9 +11,9 @@ from flask import Blueprint, Flask, Response, current_app, request
 from chopmark.errors import BadRequest, NotFound
 from chopmark.jsonld import pinned_bytes
 from chopmark.keys import KeyType
-from chopmark.service.web import Client, current_client, global_admin, json_body, json_response
 from chopmark.vocab import CONTEXT_URL, SCHEMA_BASE, SCHEMA_FOR_TYPE
 from chopmark.vocab.schema import schema_document
+from chopmark.web.plumbing import Client, current_client, global_admin, json_body, json_response
 from registry.service import Registry
 
 bp = Blueprint("registry", __name__)

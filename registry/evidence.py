@@ -40,12 +40,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chopmark import jcs, tlog
+from chopmark import tlog
+from chopmark.codecs import jcs
 from chopmark.errors import BadRequest, NotFound
 from chopmark.keys import Signer
-from chopmark.note import Checkpoint, SignedCheckpoint, valid_key_name
-from chopmark.note import verifier_key as note_verifier_key
 from chopmark.store import Store
+from chopmark.tlog.note import Checkpoint, SignedCheckpoint, valid_key_name
+from chopmark.tlog.note import verifier_key as note_verifier_key
 from registry.evidence_tiles import LogCorrupted, Tiles, TileWriter, read_time, write_times
 
 __all__ = ["MAX_BATCH", "MAX_DATA", "EvidenceLog", "leaf_bytes"]

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from chopmark.errors import BadRequest, Forbidden
-from chopmark.service.web import Client, current_client, json_body, json_response
+from chopmark.web.plumbing import Client, current_client, json_body, json_response
 from registry.evidence import EvidenceLog
 
 bp = Blueprint("evidence", __name__)

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from chopmark.dates import format_datetime
+from chopmark.codecs.dates import format_datetime
 from chopmark.errors import BadRequest, Conflict, NotFound
+from chopmark.integrity.suites import ISSUABLE, SUITES, Cryptosuite
 from chopmark.keys import KeyType, Signer
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, update_json
-from chopmark.suites import ISSUABLE, SUITES, Cryptosuite
 from registry.keystore import KeyStore
 
 NS = "issuer"

@@ -4,7 +4,7 @@
   (``SETBIT`` on Redis), so a flip is one atomic write and the served credential reflects it at once.
 * Indexes are allocated at random and never reused, also under concurrency and after a crash: an atomic
   counter numbers the allocations of a list and a keyed pseudo-random permutation
-  (:class:`chopmark.statuslist.IndexPermutation`) maps allocation ``n`` to its index. A counter value that was
+  (:class:`chopmark.vc.statuslist.IndexPermutation`) maps allocation ``n`` to its index. A counter value that was
   taken by a request that then crashed is simply skipped; no index is ever handed out twice.
 * When a list fills, the next one is created and chained from the full list with compare-and-set, so
   concurrent requests agree on one successor.
@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chopmark import statuslist
-from chopmark.credentials import issue
-from chopmark.dates import format_datetime
+from chopmark.codecs.dates import format_datetime
 from chopmark.errors import BadRequest, Conflict, NotFound
 from chopmark.jsonld import DocumentLoader
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, update_json
+from chopmark.vc import statuslist
+from chopmark.vc.credentials import issue
 from registry.issuers import PURPOSES, Issuers
 
 NS_META = "slist"

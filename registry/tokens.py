@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from chopmark.dates import format_datetime
+from chopmark.codecs.dates import format_datetime
 from chopmark.errors import BadRequest, NotFound
-from chopmark.service.web import Client
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json
+from chopmark.web.plumbing import Client
 
 NS = "token"
 SCOPES = ("issue", "status", "admin")

@@ -26,14 +26,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chopmark import trust
-from chopmark.credentials import issue
-from chopmark.datamodel import V2_CONTEXT
-from chopmark.dates import format_datetime, parse_datetime
+from chopmark.codecs.dates import format_datetime, parse_datetime
 from chopmark.errors import BadRequest, ChopmarkError, Conflict, NotFound
 from chopmark.jsonld import DocumentLoader
 from chopmark.store import Store
 from chopmark.store.base import parse_counter
 from chopmark.store.records import create_json, decode_json, encode_json, get_json, update_json
+from chopmark.vc.credentials import issue
+from chopmark.vc.datamodel import V2_CONTEXT
 from chopmark.vocab import CONTEXT_URL, TRUST_LIST, credential_schema
 from chopmark.vocab.identifiers import WILDCARD, jurisdiction_valid
 from registry.issuers import HOST, NAME_RE, Issuers

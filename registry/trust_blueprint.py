@@ -9,8 +9,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from chopmark.errors import BadRequest
-from chopmark.service.web import global_admin, json_body, json_response
 from chopmark.vocab.identifiers import jurisdiction_valid
+from chopmark.web.plumbing import global_admin, json_body, json_response
 from registry.trust import TrustRegistry, parse_time
 
 bp = Blueprint("trust", __name__)

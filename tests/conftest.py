@@ -73,7 +73,7 @@ def codes_of(check: Any) -> list[str]:
 
 def private_jwk(pair: Any) -> dict[str, str]:
     """A private JWK of a KeyPair, built by hand: the library only ever outputs public JWKs."""
-    from chopmark import multibase
+    from chopmark.codecs import multibase
 
     return {**pair.to_jwk(), "d": multibase.base64url_encode(pair.secret_bytes())}
 

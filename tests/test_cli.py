@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from chopmark.cli import main
+from chopmark.cli.main import main
 from chopmark.dids import did_key_from_public_key
 from chopmark.keys import KeyPair, KeyType
-from chopmark.samples import merchant_credential
+from chopmark.vc.samples import merchant_credential
 
 SEED = "9f" * 32
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fetch the pinned JSON-LD contexts that Chopmark ships in ``chopmark/contexts/``.
+"""Fetch the pinned JSON-LD contexts that Chopmark ships in ``chopmark/jsonld/contexts/``.
 
 Reproducible: every context comes from an exact registry package version, never from the web.
 
@@ -8,7 +8,7 @@ Reproducible: every context comes from an exact registry package version, never 
   ``dist.integrity``), then the one context file is read out of the tarball.
 * pyld's bundled copies are read from the installed ``pyld`` package, whose version must equal the pin.
 
-The files are written byte for byte as published, and ``chopmark/contexts/index.json`` maps each URL to
+The files are written byte for byte as published, and ``chopmark/jsonld/contexts/index.json`` maps each URL to
 ``{"file", "sha256", "source"}``. ``chopmark.jsonld.DocumentLoader`` checks every file against its SHA-256 at
 first load. Run from the repository root: ``.venv/bin/python tools/fetch_contexts.py``.
 """
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "chopmark" / "contexts"
+OUT = ROOT / "chopmark" / "jsonld" / "contexts"
 PYLD_VERSION = "3.3.0"
 
 

@@ -37,7 +37,7 @@ def _root_command() -> click.Group:
 
 
 def _create_app(data_dir: Path) -> Any:
-    for settings_module in ("chopmark.web.settings", "chopmark.service.settings"):
+    for settings_module in ("chopmark.web.settings", "chopmark.web.settings"):
         try:
             settings_cls = importlib.import_module(settings_module).Settings
             break

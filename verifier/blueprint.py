@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app
 
-from chopmark.service.settings import Settings
-from chopmark.service.web import current_client, json_body, json_response
+from chopmark.web.plumbing import current_client, json_body, json_response
+from chopmark.web.settings import Settings
 from verifier.onboarding import Onboarding
 from verifier.service import Verification
 from verifier.sites import Sites

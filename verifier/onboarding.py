@@ -19,21 +19,22 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from chopmark import jcs, multibase
-from chopmark.datamodel import V2_CONTEXT, as_list, issuer_id
-from chopmark.dates import format_datetime
+from chopmark.codecs import jcs, multibase
+from chopmark.codecs.dates import format_datetime
 from chopmark.dids.web import did_web_to_url
-from chopmark.domainlinkage import verify_configuration
 from chopmark.errors import ChopmarkError, NotFound
-from chopmark.presentations import holder_id
-from chopmark.service.web import Client
+from chopmark.jsonld.values import as_list
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, put_json
+from chopmark.trust.domainlinkage import verify_configuration
+from chopmark.vc.datamodel import V2_CONTEXT, issuer_id
+from chopmark.vc.presentations import holder_id
 from chopmark.vocab import CONTEXT_URL, MARKETPLACE_SELLER, credential_schema
-from issuer.service import Issuance
-from verifier.exchanges import DID_AUTHENTICATION, Exchanges, presentation_of, token
+from chopmark.web.exchanges import DID_AUTHENTICATION, Exchanges, presentation_of, token
+from chopmark.web.plumbing import Client
 from verifier.policy import Evaluation, PolicyContext, evaluate_credential, evaluate_presentation, merchant_claims
 from verifier.policy import reason as make_reason
+from verifier.ports import SellerCredentialIssuer
 from verifier.service import Verification
 from verifier.sites import SiteProfile, Sites
 from verifier.trust import TrustLookup
@@ -48,7 +49,7 @@ DECISION_TTL = 7 * 86_400
 class Onboarding:
     """The sites' onboarding service."""
 
-    def __init__(self, store: Store, sites: Sites, issuance: Issuance, verification: Verification,
+    def __init__(self, store: Store, sites: Sites, issuance: SellerCredentialIssuer, verification: Verification,
                  trust: TrustLookup, *, did_for: Callable[[str], str], clock: Callable[[], datetime],
                  rng: Callable[[int], bytes], ttl: int = 300) -> None:
         """``did_for(name)`` is an issuer instance's DID (NotFound for unknown names)."""

@@ -1,6 +1,6 @@
 """A site's onboarding policy applied to a verified presentation: which credential qualifies, and why not.
 
-Input is the verifier's :class:`~chopmark.results.VerificationResult` (every cryptographic and data-model
+Input is the verifier's :class:`~chopmark.vc.results.VerificationResult` (every cryptographic and data-model
 check, status, schema) plus the site's :class:`~verifier.sites.SiteProfile` and the trust registry. Output is a
 list of reasons, each ``{code, check, detail}``; no reasons and one qualifying credential means accepted.
 A decision is "held" rather than "rejected" when every reason is a suspension: the merchant may come back.
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chopmark.datamodel import as_list, issuer_id
-from chopmark.presentations import holder_id
-from chopmark.results import VerificationResult
+from chopmark.jsonld.values import as_list
+from chopmark.vc.datamodel import issuer_id
+from chopmark.vc.presentations import holder_id
+from chopmark.vc.results import VerificationResult
 from chopmark.vocab import MARKETPLACE_SELLER, MERCHANT_IDENTITY
 from chopmark.vocab.identifiers import jurisdiction_covers
 from verifier.sites import SELLER_CLAIMS, SiteProfile

@@ -13,8 +13,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from chopmark.datamodel import as_list
-from chopmark.results import CheckResult, VerificationResult
+from chopmark.integrity.checks import CheckResult
+from chopmark.jsonld.values import as_list
+from chopmark.vc.results import VerificationResult
 
 
 def _problems(check: CheckResult) -> list[dict[str, Any]]:

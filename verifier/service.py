@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from chopmark import statuslist
-from chopmark.credentials import CredentialPolicy, check_validity, verify_credential
-from chopmark.datamodel import as_list, issuer_id
 from chopmark.dids.resolver import Resolver
 from chopmark.dids.web import loads_strict_json
 from chopmark.errors import (
@@ -30,14 +27,19 @@ from chopmark.errors import (
     StatusVerificationError,
     Unprocessable,
 )
+from chopmark.integrity.checks import CheckResult
+from chopmark.integrity.suites import DEFAULT_ACCEPTED
 from chopmark.jsonld import DocumentLoader
+from chopmark.jsonld.values import as_list
 from chopmark.net.fetch import Fetched
-from chopmark.presentations import verify_presentation
-from chopmark.results import CheckResult, VerificationResult
 from chopmark.store import Store
-from chopmark.suites import DEFAULT_ACCEPTED
+from chopmark.vc import statuslist
+from chopmark.vc.credentials import CredentialPolicy, check_validity, verify_credential
+from chopmark.vc.datamodel import issuer_id
+from chopmark.vc.presentations import verify_presentation
+from chopmark.vc.results import VerificationResult
 from chopmark.vocab.schema import check_schemas
-from verifier.exchanges import token
+from chopmark.web.exchanges import token
 from verifier.results import credential_response, presentation_response
 
 NS_CHALLENGE = "challenge"

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chopmark.errors import BadRequest, NotFound
+from chopmark.integrity.suites import SUITES
 from chopmark.store import Store
 from chopmark.store.records import get_json, put_json
-from chopmark.suites import SUITES
 from chopmark.vocab import MARKETPLACE_SELLER, MERCHANT_IDENTITY
 from chopmark.vocab.identifiers import jurisdiction_valid
 

@@ -23,12 +23,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chopmark import trust
-from chopmark.datamodel import as_list
-from chopmark.dates import format_datetime, parse_datetime
+from chopmark.codecs.dates import format_datetime, parse_datetime
 from chopmark.dids.resolver import Resolver
 from chopmark.dids.web import loads_strict_json
 from chopmark.errors import ChopmarkError, StatusRetrievalError
 from chopmark.jsonld import DocumentLoader
+from chopmark.jsonld.values import as_list
 from chopmark.net.fetch import Fetched
 from chopmark.store import Store
 from chopmark.store.records import get_json, update_json

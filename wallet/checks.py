@@ -2,7 +2,7 @@
 
 A received credential is stored only when all of these hold (every failure is reported, none short-circuits):
 
-1. ``chopmark.credentials.verify_credential``: data model, every proof, validity period (VCDM 2.0 §4.9),
+1. ``chopmark.vc.credentials.verify_credential``: data model, every proof, validity period (VCDM 2.0 §4.9),
    issuer binding (the issuer controls the signing key) and the JSON Schemas the credential names
    (``chopmark.vocab.schema.check_schemas``; a schema that is not pinned is refused);
 2. ``subject``: a credential subject is this wallet's holder DID;
@@ -21,13 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chopmark import datamodel, trust
-from chopmark.credentials import verify_credential
-from chopmark.dates import parse_datetime
+from chopmark import trust
+from chopmark.codecs.dates import parse_datetime
 from chopmark.errors import ChopmarkError
+from chopmark.integrity.proofs import MethodResolver
 from chopmark.jsonld import DocumentLoader
-from chopmark.proofs import MethodResolver
-from chopmark.results import VerificationResult
+from chopmark.jsonld.values import as_list
+from chopmark.vc import datamodel
+from chopmark.vc.credentials import verify_credential
+from chopmark.vc.results import VerificationResult
 from chopmark.vocab.schema import check_schemas
 from wallet import query
 from wallet.core import Wallet
@@ -67,7 +69,7 @@ def _subject_reasons(credential: Mapping[str, Any], holder: str) -> list[Reason]
 
 def jurisdiction_of(credential: Mapping[str, Any]) -> str | None:
     """``credentialSubject.jurisdiction`` of the first subject that has one (None when absent)."""
-    for subject in datamodel.as_list(credential.get("credentialSubject")):
+    for subject in as_list(credential.get("credentialSubject")):
         if isinstance(subject, Mapping) and isinstance(subject.get("jurisdiction"), str):
             return str(subject["jurisdiction"])
     return None
@@ -76,7 +78,7 @@ def jurisdiction_of(credential: Mapping[str, Any]) -> str | None:
 def trust_reasons(credential: Mapping[str, Any], trust_subject: Mapping[str, Any], wallet: Wallet) -> list[Reason]:
     """A reason per credential type its issuer is not authorized to issue (``chopmark.trust.evaluate``)."""
     issuer = datamodel.issuer_id(credential)
-    types = [t for t in datamodel.as_list(credential.get("type")) if isinstance(t, str) and t != "VerifiableCredential"]
+    types = [t for t in as_list(credential.get("type")) if isinstance(t, str) and t != "VerifiableCredential"]
     if issuer is None or not types:
         return [reason("ISSUER_NOT_AUTHORIZED", "trust", "the credential has no issuer or no specific type")]
     jurisdiction = jurisdiction_of(credential)

@@ -20,9 +20,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from chopmark import datamodel, trust
+from chopmark import trust
 from chopmark.dids import Resolver
 from chopmark.jsonld import DocumentLoader
+from chopmark.jsonld.values import as_list
 from chopmark.net.fetch import SafeFetcher
 from chopmark.vocab import MERCHANT_IDENTITY
 from wallet import checks
@@ -49,10 +50,10 @@ def credentials_in(document: Any) -> list[Mapping[str, Any]]:
         return []
     if isinstance(document.get("verifiablePresentation"), Mapping):
         document = document["verifiablePresentation"]
-    types = datamodel.as_list(document.get("type"))
+    types = as_list(document.get("type"))
     if "VerifiableCredential" in types:
         return [document]
-    return [c for c in datamodel.as_list(document.get("verifiableCredential")) if isinstance(c, Mapping)]
+    return [c for c in as_list(document.get("verifiableCredential")) if isinstance(c, Mapping)]
 
 
 def _member(document: Any, name: str, kind: type) -> Any:
@@ -186,7 +187,7 @@ class WalletClient:
         presentation = self.wallet.did_auth(vpr, application)
         answer = self.http.post_json(f"{base}/exchanges/{quote(exchange, safe='')}",
                                      {"verifiablePresentation": presentation})
-        identity = [c for c in credentials_in(answer) if MERCHANT_IDENTITY in datamodel.as_list(c.get("type"))]
+        identity = [c for c in credentials_in(answer) if MERCHANT_IDENTITY in as_list(c.get("type"))]
         if not identity:
             raise RemoteError(f"{base} returned no {MERCHANT_IDENTITY}", code="REMOTE_BAD_ANSWER")
         self.receive(identity[0])

@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from chopmark import datamodel, jcs
-from chopmark.dates import format_datetime
+from chopmark.codecs import jcs
+from chopmark.codecs.dates import format_datetime
 from chopmark.dids import did_key_signer, did_web_to_url, resolve_did_key
-from chopmark.domainlinkage import WELL_KNOWN_PATH, create_configuration, normalize_origin
 from chopmark.errors import UsageError
+from chopmark.jsonld.values import as_list
 from chopmark.keys import KeyPair, KeyType, Signer
-from chopmark.presentations import create_presentation, sign_presentation
+from chopmark.trust.domainlinkage import WELL_KNOWN_PATH, create_configuration, normalize_origin
+from chopmark.vc import datamodel
+from chopmark.vc.presentations import create_presentation, sign_presentation
 from chopmark.vocab import CONTEXT_URL
 from wallet import query, vault
 from wallet.errors import (
@@ -92,7 +94,7 @@ def entry_for(credential: Mapping[str, Any], received: datetime, verified_by: Ma
         ident = "urn:sha256:" + hashlib.sha256(jcs.canonicalize(credential)).hexdigest()
     subjects = query.subject_ids(credential)
     valid_until = credential.get("validUntil")
-    return {"id": ident, "types": [t for t in datamodel.as_list(credential.get("type"))
+    return {"id": ident, "types": [t for t in as_list(credential.get("type"))
                                    if isinstance(t, str) and t != "VerifiableCredential"],
             "issuer": datamodel.issuer_id(credential), "subject": subjects[0] if subjects else None,
             "received": format_datetime(received), "validUntil": valid_until if isinstance(valid_until, str) else None,

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from chopmark import datamodel
-from chopmark.dates import parse_datetime
+from chopmark.codecs.dates import parse_datetime
 from chopmark.errors import ChopmarkError
+from chopmark.jsonld.values import as_list
 from wallet.errors import NoMatchingCredentialError, UnsupportedRequestError
 
 QUERY_BY_EXAMPLE = "QueryByExample"
@@ -36,7 +36,7 @@ def queries(vpr: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     for name in ("challenge", "domain"):
         if not isinstance(vpr.get(name), str) or not vpr[name]:
             raise UnsupportedRequestError(f"the presentation request has no {name}; refusing to answer it")
-    found = datamodel.as_list(vpr.get("query"))
+    found = as_list(vpr.get("query"))
     if not found or not all(isinstance(q, Mapping) for q in found):
         raise UnsupportedRequestError("the presentation request has no query objects")
     for query in found:
@@ -52,7 +52,7 @@ def choose_suite(query_list: Sequence[Mapping[str, Any]]) -> str:
         accepted = query.get("acceptedCryptosuites")
         if accepted is None:
             continue
-        names = {a.get("cryptosuite") if isinstance(a, Mapping) else a for a in datamodel.as_list(accepted)}
+        names = {a.get("cryptosuite") if isinstance(a, Mapping) else a for a in as_list(accepted)}
         allowed = [s for s in allowed if s in names]
     if not allowed:
         raise UnsupportedRequestError(f"the request accepts none of the wallet's cryptosuites {HOLDER_SUITES}")
@@ -65,7 +65,7 @@ def check_did_method(query_list: Sequence[Mapping[str, Any]], did: str) -> None:
     for query in query_list:
         if query.get("type") != DID_AUTHENTICATION or "acceptedMethods" not in query:
             continue
-        names = {m.get("method") if isinstance(m, Mapping) else m for m in datamodel.as_list(query["acceptedMethods"])}
+        names = {m.get("method") if isinstance(m, Mapping) else m for m in as_list(query["acceptedMethods"])}
         if method not in names:
             raise UnsupportedRequestError(f"the request accepts DID methods {sorted(map(str, names))}, not "
                                           f"did:{method}")
@@ -76,7 +76,7 @@ def _credential_queries(query_list: Sequence[Mapping[str, Any]]) -> list[Mapping
     for query in query_list:
         if query.get("type") != QUERY_BY_EXAMPLE:
             continue
-        wanted = datamodel.as_list(query.get("credentialQuery"))
+        wanted = as_list(query.get("credentialQuery"))
         if not wanted or not all(isinstance(w, Mapping) for w in wanted):
             raise UnsupportedRequestError("a QueryByExample query needs credentialQuery objects")
         out.extend(wanted)
@@ -87,14 +87,14 @@ def _example_types(credential_query: Mapping[str, Any]) -> set[str]:
     example = credential_query.get("example")
     if not isinstance(example, Mapping):
         raise UnsupportedRequestError("a credentialQuery needs an example object")
-    types = {t for t in datamodel.as_list(example.get("type")) if isinstance(t, str)} - {_BASE_TYPE}
+    types = {t for t in as_list(example.get("type")) if isinstance(t, str)} - {_BASE_TYPE}
     if not types:
         raise UnsupportedRequestError("a credentialQuery example must name a credential type")
     return types
 
 
 def _required_issuers(credential_query: Mapping[str, Any]) -> set[str] | None:
-    trusted = [t for t in datamodel.as_list(credential_query.get("trustedIssuer")) if isinstance(t, Mapping)]
+    trusted = [t for t in as_list(credential_query.get("trustedIssuer")) if isinstance(t, Mapping)]
     required = {t["issuer"] for t in trusted if t.get("required") and isinstance(t.get("issuer"), str)}
     return required or None
 
@@ -111,7 +111,7 @@ def valid_at(credential: Mapping[str, Any], now: datetime) -> bool:
 
 def subject_ids(credential: Mapping[str, Any]) -> list[str]:
     """The ``id`` of every credential subject."""
-    return [s["id"] for s in datamodel.as_list(credential.get("credentialSubject"))
+    return [s["id"] for s in as_list(credential.get("credentialSubject"))
             if isinstance(s, Mapping) and isinstance(s.get("id"), str)]
 
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from chopmark import multibase
+from chopmark.codecs import multibase
 from chopmark.dids.web import loads_strict_json
 from chopmark.errors import (
     InvalidDidError,

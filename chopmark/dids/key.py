@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chopmark import multibase
+from chopmark.codecs import multibase
 from chopmark.errors import (
     InvalidDidError,
     InvalidPublicKeyError,

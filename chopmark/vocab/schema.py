@@ -7,7 +7,7 @@ schemas pinned in ``chopmark/vocab/schemas/`` are used: an unknown schema id is 
 
 Formats checked (a JSON Schema ``format`` only constrains strings): ``lei`` (ISO 17442 check digits),
 ``jurisdiction`` (ISO 3166-1 alpha-2 or ISO 3166-2) and ``date-time`` (an XML Schema ``dateTimeStamp``, the form
-VCDM 2.0 §4.9 requires of dates, via :mod:`chopmark.dates`).
+VCDM 2.0 §4.9 requires of dates, via :mod:`chopmark.codecs.dates`).
 
 :func:`check_schemas` never raises for any input; :func:`validate_for_issuance` raises the first violation.
 """
@@ -24,12 +24,12 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
-from chopmark import jcs
-from chopmark.datamodel import as_list
-from chopmark.dates import parse_datetime
+from chopmark.codecs import jcs
+from chopmark.codecs.dates import parse_datetime
 from chopmark.errors import ChopmarkError, MalformedValueError, SchemaValidationError
-from chopmark.results import CheckResult
-from chopmark.validation import check_plain_json
+from chopmark.integrity.checks import CheckResult
+from chopmark.jsonld.validation import check_plain_json
+from chopmark.jsonld.values import as_list
 from chopmark.vocab import SCHEMA_BASE, SCHEMA_FOR_TYPE
 from chopmark.vocab.identifiers import jurisdiction_valid, lei_valid
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chopmark import multibase
+from chopmark.codecs import multibase
 from chopmark.dids import did_jwk_from_jwk, resolve_did_jwk
 from chopmark.errors import InvalidDidError, InvalidPublicKeyError, InvalidPublicKeyTypeError
 from chopmark.keys import KeyPair, KeyType

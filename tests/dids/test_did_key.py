@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chopmark import multibase
+from chopmark.codecs import multibase
 from chopmark.dids import did_key_from_public_key, resolve_did_key
 from chopmark.dids.key import decode_did_key
 from chopmark.errors import (

@@ -1,4 +1,4 @@
-"""The pinned JSON-LD contexts in ``chopmark/contexts/``: pins, provenance, agreement with the W3C copies."""
+"""The pinned JSON-LD contexts in ``chopmark/jsonld/contexts/``: pins, provenance, agreement with the W3C copies."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 
 from chopmark import jsonld, vocab
 from chopmark.errors import ChopmarkError, UndefinedTermError, UnknownContextError
-from chopmark.jsonld import DocumentLoader
+from chopmark.jsonld import DocumentLoader, loader
 from chopmark.vocab.schema import schema_document
 
-CONTEXTS = Path(jsonld.__file__).resolve().parent / "contexts"
+CONTEXTS = Path(loader.__file__).resolve().parent / "contexts"
 
 # URLs of the vectors' context folder that no registry package ships (see DEVELOPERS.md, "Pinned JSON-LD
 # contexts"): they are deliberately not pinned; tests register the W3C copies with with_documents().
@@ -138,14 +138,14 @@ def test_tampered_pinned_file_is_refused(tmp_path: Path, monkeypatch: pytest.Mon
     shutil.copytree(CONTEXTS, copy)
     target = copy / _index()["https://www.w3.org/ns/credentials/v2"]["file"]
     target.write_bytes(target.read_bytes().replace(b"VerifiableCredential", b"VerifiableCredentiaI", 1))
-    jsonld._pinned_document.cache_clear()
-    monkeypatch.setattr(jsonld, "_CONTEXTS", copy)
+    loader._pinned_document.cache_clear()
+    monkeypatch.setattr(loader, "_CONTEXTS", copy)
     try:
         with pytest.raises(UnknownContextError) as info:
             DocumentLoader.pinned()("https://www.w3.org/ns/credentials/v2")
         assert info.value.instance_code == "CONTEXT_INTEGRITY"
     finally:
-        jsonld._pinned_document.cache_clear()
+        loader._pinned_document.cache_clear()
 
 
 def test_spec_pins_match_the_digest_printed_in_the_recommendation() -> None:

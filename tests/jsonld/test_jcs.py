@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chopmark import jcs
+from chopmark.codecs import jcs
+from chopmark.codecs.jcs import canonicalize, loads_strict, number_to_string
 from chopmark.errors import JsonError
-from chopmark.jcs import canonicalize, loads_strict, number_to_string
 
 # RFC 8785 Appendix B, "Number Serialization Samples": IEEE-754 double (hex) -> ECMAScript serialization.
 APPENDIX_B = [

@@ -296,7 +296,7 @@ def test_rdf_conversion_agrees_with_pyld(vectors: Path, loader: DocumentLoader) 
     document of the vectors (expanded without safe mode, so that more documents take part)."""
     from pyld.jsonld import JsonLdProcessor
 
-    from chopmark import rdfc
+    from chopmark.jsonld import rdfc
 
     folders = ["vc-di-eddsa", "vc-di-ecdsa", "vc-data-model-2.0-test-suite", "bitstring-status-list"]
     compared = 0

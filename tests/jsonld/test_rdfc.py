@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from chopmark import rdfc
 from chopmark.errors import CanonicalizationError, ParsingError
-from chopmark.jsonld import canonize_nquads, issued_identifiers
-from chopmark.rdfc import DEFAULT_BUDGET
+from chopmark.jsonld import canonize_nquads, issued_identifiers, rdfc
+from chopmark.jsonld.rdfc import DEFAULT_BUDGET
 
 SUITE_SIZE = 86  # entries of rdf-canon/manifest.jsonld: 64 eval, 21 map, 1 negative
 

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chopmark import jcs, note, ranking, ranking_receipts, tlog
-from chopmark.credentials import issue
+from chopmark import ranking, tlog
+from chopmark.codecs import jcs
 from chopmark.keys import KeyPair, KeyType
-from chopmark.ranking_receipts import build_receipt
+from chopmark.ranking import receipts
+from chopmark.ranking.receipts import build_receipt
+from chopmark.tlog import note
+from chopmark.vc.credentials import issue
 from chopmark.vocab import CONTEXT_URL, RANKING_COMMITMENT, credential_schema
 
 CAMPAIGN = "https://shop.example/campaigns/cmp-00000000000000aa"
@@ -87,7 +90,7 @@ class Campaign:
         rank = next(r for r, o in enumerate(self.tree.ranking.orders, 1) if o.order_number == order_number)
         sealed = self.tree.ranking.orders[rank - 1]
         hashes = [tlog.leaf_hash(leaf) for leaf in self.log_leaves]
-        entry = {"index": self.log_index, "type": ranking_receipts.COMMITMENT_ENTRY_TYPE,
+        entry = {"index": self.log_index, "type": receipts.COMMITMENT_ENTRY_TYPE,
                  "data": base64.b64encode(self.log_leaves[self.log_index]).decode(), "integratedAt": None}
         proof = {"index": self.log_index, "size": len(hashes), "leafHash": hashes[self.log_index].hex(),
                  "hashes": [h.hex() for h in tlog.inclusion_proof_for(hashes, self.log_index)]}
@@ -124,10 +127,10 @@ def build_campaign(count: int = 40, gifts: int = 10, *, other_entries: int = 6) 
     sealed = ranking.seal_all(placed, ranking.Salts(SECRET).of, RULE)
     tree = ranking.commit(CAMPAIGN, sealed)
     credential = commitment_credential(merchant, tree, gifts)
-    digest = ranking_receipts.credential_sha256(credential)
-    payload = ranking_receipts.commitment_entry(CAMPAIGN, digest, tree.root.hex(), tree.size)
+    digest = receipts.credential_sha256(credential)
+    payload = receipts.commitment_entry(CAMPAIGN, digest, tree.root.hex(), tree.size)
     leaves = [log_leaf("credential", bytes([i]) * 8) for i in range(other_entries)]
-    leaves += [log_leaf(ranking_receipts.COMMITMENT_ENTRY_TYPE, payload), log_leaf("credential", b"after")]
+    leaves += [log_leaf(receipts.COMMITMENT_ENTRY_TYPE, payload), log_leaf("credential", b"after")]
     key, vkey = log_key_pair()
     root = tlog.root([tlog.leaf_hash(leaf) for leaf in leaves])
     signed = note.Checkpoint(LOG_NAME, len(leaves), root).sign(LOG_NAME, key.sign, key.public_key.raw)

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from chopmark import multibase
-from chopmark.credentials import issue, verify_credential
+from chopmark.codecs import multibase
 from chopmark.dids import Resolver, did_key_from_public_key
 from chopmark.errors import ChopmarkError, MalformedValueError, ProofGenerationError, RangeError
+from chopmark.integrity.proofs import ProofOptions, add_proof
+from chopmark.integrity.suites import SUITES
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, Signer
-from chopmark.proofs import ProofOptions, add_proof
-from chopmark.results import VerificationResult
-from chopmark.samples import merchant_credential
-from chopmark.suites import SUITES
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.results import VerificationResult
+from chopmark.vc.samples import merchant_credential
 from tests.conftest import codes_of, require_check
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)

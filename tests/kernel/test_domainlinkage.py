@@ -11,12 +11,18 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from chopmark import domainlinkage, multibase
+from chopmark.codecs import multibase
 from chopmark.dids import Resolver, did_key_signer
-from chopmark.domainlinkage import create_configuration, create_linkage_jwt, normalize_origin, verify_configuration
 from chopmark.errors import UsageError
+from chopmark.integrity.checks import CheckResult
 from chopmark.keys import KeyPair, KeyType, Signer
-from chopmark.results import CheckResult
+from chopmark.trust import domainlinkage
+from chopmark.trust.domainlinkage import (
+    create_configuration,
+    create_linkage_jwt,
+    normalize_origin,
+    verify_configuration,
+)
 from tests.conftest import codes_of
 
 ORIGIN = "https://shop.example.com"

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from chopmark import multibase
+from chopmark.codecs import multibase
 from chopmark.errors import KeyFormatError, UsageError
 from chopmark.keys import (
     KeyPair,

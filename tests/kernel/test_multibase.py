@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chopmark import multibase
+from chopmark.codecs import multibase
 from chopmark.errors import MalformedValueError
 
 CSV_FILES = ["basic.csv", "case_insensitivity.csv", "leading_zero.csv", "two_leading_zeros.csv"]

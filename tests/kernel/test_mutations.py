@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chopmark import multibase
-from chopmark.credentials import issue, verify_credential
+from chopmark.codecs import multibase
 from chopmark.dids import Resolver, did_key_from_public_key
 from chopmark.errors import ChopmarkError
+from chopmark.integrity.suites import SUITES
 from chopmark.keys import KeyPair, KeyType
-from chopmark.samples import merchant_credential
-from chopmark.suites import SUITES
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.samples import merchant_credential
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 VCDM = "https://www.w3.org/TR/vc-data-model#"

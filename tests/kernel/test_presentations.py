@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from chopmark.credentials import issue
 from chopmark.dids import Resolver, did_key_from_public_key
+from chopmark.integrity.proofs import ProofOptions, add_proof
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, Signer
-from chopmark.presentations import create_presentation, sign_presentation, verify_presentation
-from chopmark.proofs import ProofOptions, add_proof
-from chopmark.results import VerificationResult
-from chopmark.samples import merchant_credential
+from chopmark.vc.credentials import issue
+from chopmark.vc.presentations import create_presentation, sign_presentation, verify_presentation
+from chopmark.vc.results import VerificationResult
+from chopmark.vc.samples import merchant_credential
 from tests.conftest import codes_of, require_check
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)

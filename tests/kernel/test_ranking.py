@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chopmark import jcs, ranking, ranking_receipts, tlog
+from chopmark import ranking, tlog
+from chopmark.codecs import jcs
 from chopmark.errors import MalformedValueError, UsageError
+from chopmark.ranking import receipts
 from tests.kernel.ranking_support import CAMPAIGN, RULE, SECRET, START, orders
 
 SECOND = ranking.RankingRule("second")
@@ -221,10 +223,10 @@ def test_campaign_ids_that_would_need_escaping_are_refused(campaign: str) -> Non
 
 
 def test_commitment_entry_names_the_credential_hash() -> None:
-    data = ranking_receipts.commitment_entry(CAMPAIGN, "ab" * 32, "cd" * 32, 3)
+    data = receipts.commitment_entry(CAMPAIGN, "ab" * 32, "cd" * 32, 3)
     assert jcs.loads_strict(data) == {"campaign": CAMPAIGN, "credentialSha256": "ab" * 32, "leafCount": 3,
                                       "merkleRoot": "cd" * 32}
-    assert ranking_receipts.credential_sha256({"b": 1, "a": [2]}) == hashlib.sha256(b'{"a":[2],"b":1}').hexdigest()
+    assert receipts.credential_sha256({"b": 1, "a": [2]}) == hashlib.sha256(b'{"a":[2],"b":1}').hexdigest()
 
 
 @pytest.mark.slow

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chopmark import ranking, ranking_receipts
-from chopmark.ranking_audit import audit, commitments_in_log
+from chopmark import ranking
+from chopmark.ranking import receipts
+from chopmark.ranking.audit import audit, commitments_in_log
 from tests.kernel.ranking_support import CAMPAIGN, SECRET, build_campaign, log_leaf
 
 HONEST = build_campaign(count=60, gifts=10)
@@ -103,8 +104,8 @@ def test_bad_orders_are_reported() -> None:
 
 def test_two_commitments_in_the_log_are_caught() -> None:
     other = build_campaign(count=59, gifts=10)  # the same campaign committed again without one order
-    payload = ranking_receipts.commitment_entry(CAMPAIGN, "ab" * 32, other.tree.root.hex(), other.tree.size)
-    second = {"index": 8, "data": _b64(log_leaf(ranking_receipts.COMMITMENT_ENTRY_TYPE, payload))}
+    payload = receipts.commitment_entry(CAMPAIGN, "ab" * 32, other.tree.root.hex(), other.tree.size)
+    second = {"index": 8, "data": _b64(log_leaf(receipts.COMMITMENT_ENTRY_TYPE, payload))}
     entries = [*HONEST.log_entries(), second]
     found = commitments_in_log(entries, CAMPAIGN)
     assert [f["index"] for f in found] == [6, 8]

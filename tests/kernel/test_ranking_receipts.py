@@ -14,10 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chopmark import jcs, note, ranking
+from chopmark import ranking
+from chopmark.codecs import jcs
 from chopmark.dids import Resolver
 from chopmark.keys import KeyPair, KeyType
-from chopmark.ranking_receipts import verify_receipt
+from chopmark.ranking.receipts import verify_receipt
+from chopmark.tlog import note
 from tests.kernel.ranking_support import LOG_NAME, MERCHANT, NOW, Campaign, build_campaign, did_document, log_key_pair
 
 CAMPAIGN = build_campaign(count=40, gifts=10)

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chopmark.credentials import issue, verify_credential
 from chopmark.dids import Resolver, did_key_signer
 from chopmark.errors import ChopmarkError
 from chopmark.keys import KeyPair, KeyType
-from chopmark.presentations import verify_presentation
-from chopmark.samples import merchant_credential
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.presentations import verify_presentation
+from chopmark.vc.samples import merchant_credential
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 DID, SIGNER = did_key_signer(KeyPair.from_seed(KeyType.ED25519, bytes(32)))

@@ -15,12 +15,12 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from chopmark import vocab
-from chopmark.credentials import issue, verify_credential
 from chopmark.dids import Resolver, did_key_signer
 from chopmark.errors import SchemaValidationError
+from chopmark.integrity.checks import CheckResult
 from chopmark.keys import KeyPair, KeyType
-from chopmark.presentations import create_presentation, sign_presentation, verify_presentation
-from chopmark.results import CheckResult
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.presentations import create_presentation, sign_presentation, verify_presentation
 from chopmark.vocab import schema as schema_module
 from chopmark.vocab.schema import (
     MAX_PROBLEMS,
@@ -85,7 +85,7 @@ def test_the_seller_example_digest_is_the_identity_example_digest() -> None:
     # identityCredential.digestMultibase = "u" + base64url(multihash sha2-256 of JCS(identity credential))
     import hashlib
 
-    from chopmark import jcs, multibase
+    from chopmark.codecs import jcs, multibase
     digest = hashlib.sha256(jcs.canonicalize(example(MERCHANT))).digest()
     expected = "u" + multibase.base64url_encode(b"\x12\x20" + digest)
     assert example(SELLER)["credentialSubject"]["identityCredential"]["digestMultibase"] == expected

@@ -21,10 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chopmark import multibase
-from chopmark import statuslist as sl
-from chopmark.credentials import issue, verify_credential
-from chopmark.datamodel import as_list
+from chopmark.codecs import multibase
 from chopmark.dids import Resolver, did_key_from_public_key
 from chopmark.errors import (
     ChopmarkError,
@@ -37,8 +34,11 @@ from chopmark.errors import (
     StatusVerificationError,
     UsageError,
 )
+from chopmark.jsonld.values import as_list
 from chopmark.keys import KeyPair, KeyType
-from chopmark.samples import merchant_credential
+from chopmark.vc import statuslist as sl
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.samples import merchant_credential
 from tests.conftest import codes_of, load_json, require_check
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -446,7 +446,7 @@ def test_status_list_credential_shape() -> None:
 
 
 def test_generated_credential_verifies_with_the_vcdm_checks() -> None:
-    from chopmark import datamodel
+    from chopmark.vc import datamodel
 
     assert datamodel.check_credential(_list(_bits_with(1), valid_until="2027-01-01T00:00:00Z")) == []
     assert datamodel.check_credential(_entry_credential(_entry(1))) == []

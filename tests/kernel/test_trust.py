@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from chopmark import trust
-from chopmark.credentials import issue
 from chopmark.dids import Resolver, did_key_signer
 from chopmark.errors import UsageError
+from chopmark.integrity.checks import CheckResult
 from chopmark.keys import KeyPair, KeyType
-from chopmark.results import CheckResult
+from chopmark.vc.credentials import issue
 from chopmark.vocab import CONTEXT_URL, credential_schema
 from tests.conftest import codes_of, require_check
 

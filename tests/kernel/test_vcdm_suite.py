@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from chopmark.credentials import issue, verify_credential
-from chopmark.dates import parse_datetime
+from chopmark.codecs.dates import parse_datetime
 from chopmark.dids import Resolver, did_key_from_public_key
 from chopmark.errors import ChopmarkError
 from chopmark.keys import KeyPair, KeyType
-from chopmark.presentations import sign_presentation, verify_presentation
+from chopmark.vc.credentials import issue, verify_credential
+from chopmark.vc.presentations import sign_presentation, verify_presentation
 from tests.conftest import vectors_root
 
 ISSUER, VERIFIER, OK = "rejected by the issuer", "rejected by the verifier", "issues and verifies"

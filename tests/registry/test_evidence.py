@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 
-from chopmark import jcs, note, tlog
+from chopmark import tlog
+from chopmark.codecs import jcs
 from chopmark.errors import BadRequest, NoteError, NotFound
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType, PublicKey
 from chopmark.store import Store
 from chopmark.store.sqlite import SQLiteStore
+from chopmark.tlog import note
 from registry import evidence
 from registry.evidence import EvidenceLog, leaf_bytes
 from registry.evidence_tiles import NS_TILE, NS_TIME, LogCorrupted

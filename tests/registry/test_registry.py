@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from chopmark import statuslist
-from chopmark.credentials import issue, verify_credential
 from chopmark.dids.resolver import Resolver
 from chopmark.errors import BadRequest, ConfigurationError, Conflict, NotFound
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyType
 from chopmark.store.sqlite import SQLiteStore
+from chopmark.vc import statuslist
+from chopmark.vc.credentials import issue, verify_credential
 from registry.issuers import Issuers
 from registry.keystore import EncryptedKeyStore
 from registry.service import Registry

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from chopmark import trust
-from chopmark.credentials import verify_credential
 from chopmark.dids.resolver import Resolver
 from chopmark.errors import BadRequest, Conflict, NotFound
 from chopmark.jsonld import DocumentLoader
 from chopmark.store import Store
+from chopmark.vc.credentials import verify_credential
 from chopmark.vocab.schema import check_schemas
 from registry.service import Registry
 from registry.trust import TrustRegistry

@@ -13,8 +13,8 @@ from werkzeug.test import TestResponse
 
 from chopmark.app import create_app
 from chopmark.jsonld import DocumentLoader
-from chopmark.service.settings import Settings
 from chopmark.store import Store
+from chopmark.web.settings import Settings
 from issuer.campaigns import Campaigns
 from registry.service import Registry
 

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from chopmark.app import create_app
-from chopmark.service.settings import Settings
 from chopmark.store import open_store
+from chopmark.web.settings import Settings
 from registry.service import Registry
 from tests.service.campaign_support import World, make_world
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from chopmark.dids import did_key_signer
 from chopmark.keys import KeyPair, KeyType, Signer
-from chopmark.presentations import create_presentation, sign_presentation
-from chopmark.service.demo_cli import demo_application
+from chopmark.vc.presentations import create_presentation, sign_presentation
 from chopmark.vocab import CONTEXT_URL
 from tests.service.live import LiveServer, Reply, post
 from wallet.client import WalletClient
 from wallet.core import Wallet
+from wallet.demo import demo_application
 from wallet.vault import KdfParams
 
 FAST_KDF = KdfParams(n=2**4, r=8, p=1)

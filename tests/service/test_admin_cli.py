@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from chopmark.cli import main
+from chopmark.cli.main import main
 
 
 def run(args: list[str], data_dir: Path, *, code: int = 0) -> Any:

@@ -9,9 +9,9 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from chopmark import ranking_receipts
-from chopmark.cli import main
+from chopmark.cli.main import main
 from chopmark.keys import KeyPair, KeyType
+from chopmark.ranking import receipts
 from tests.kernel.ranking_support import CAMPAIGN, build_campaign, did_document, log_key_pair, log_leaf
 
 SHOP = build_campaign(count=30, gifts=5)
@@ -81,7 +81,7 @@ def test_campaign_audit_names_the_differing_ranks(tmp_path: Path) -> None:
 
 
 def test_campaign_audit_finds_a_second_commitment(tmp_path: Path) -> None:
-    payload = ranking_receipts.commitment_entry(CAMPAIGN, "ab" * 32, "cd" * 32, 29)
+    payload = receipts.commitment_entry(CAMPAIGN, "ab" * 32, "cd" * 32, 29)
     entries = [*SHOP.log_entries(), {"index": 8, "data": base64.b64encode(log_leaf("ranking-commitment", payload))
                                      .decode()}]
     result, out = run("campaign", "audit", write(tmp_path, "e.json", SHOP.export()), "--log-entries",

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from chopmark import ranking, ranking_receipts
-from chopmark.credentials import issue, verify_credential
+from chopmark import ranking
 from chopmark.dids import Resolver
-from chopmark.ranking_audit import audit
-from chopmark.ranking_receipts import verify_receipt
-from chopmark.service.settings import Settings
+from chopmark.ranking import receipts
+from chopmark.ranking.audit import audit
+from chopmark.ranking.receipts import verify_receipt
+from chopmark.vc.credentials import issue, verify_credential
 from chopmark.vocab.schema import check_schemas
+from chopmark.web.settings import Settings
 from issuer.campaigns_ingest import NS_ORDERS
 from tests.service.campaign_support import AFTER, WINDOW, World, generated, make_world, order
 
@@ -285,8 +286,8 @@ def test_the_verify_endpoint_resolves_its_own_issuers_itself(sqlite_world: World
     forged = issue(unsigned, w.registry.keys.signer(rival_key["ref"], shop_did + "#key-1"), suite="eddsa-jcs-2022",
                    created="2026-11-12T12:00:00Z")
     subject = forged["credentialSubject"]
-    index = w.registry.evidence.append(ranking_receipts.COMMITMENT_ENTRY_TYPE, data=ranking_receipts.commitment_entry(
-        subject["id"], ranking_receipts.credential_sha256(forged), subject["merkleRoot"], subject["leafCount"]))
+    index = w.registry.evidence.append(receipts.COMMITMENT_ENTRY_TYPE, data=receipts.commitment_entry(
+        subject["id"], receipts.credential_sha256(forged), subject["merkleRoot"], subject["leafCount"]))
     signed = w.registry.evidence.wait_integrated(index, 5)
     assert signed is not None
     document = copy.deepcopy(receipt["issuerDidDocument"])

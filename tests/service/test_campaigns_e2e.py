@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chopmark.ranking_receipts import verify_receipt
+from chopmark.ranking.receipts import verify_receipt
 from tests.service.live import BACKENDS, Deployment, Reply, backend_deployment, get, http, post
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -57,8 +57,8 @@ def post_csv(url: str, data: bytes, token: str) -> Reply:
 
 
 def chopmark(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chopmark.cli", *args], capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run([sys.executable, "-m", "chopmark.cli.main", *args], capture_output=True, text=True,
+                          timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")

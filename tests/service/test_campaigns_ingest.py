@@ -13,8 +13,8 @@ import pytest
 
 from chopmark.errors import Conflict
 from chopmark.jsonld import DocumentLoader
-from chopmark.service.web import Client
 from chopmark.store import Store
+from chopmark.web.plumbing import Client
 from issuer.campaigns import Campaigns
 from issuer.campaigns_ingest import NS_ORDERS
 from tests.service.campaign_support import World, order

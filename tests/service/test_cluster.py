@@ -11,7 +11,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from chopmark.app import create_app
-from chopmark.service.settings import Settings
+from chopmark.web.settings import Settings
 from tests.service.conftest import unsigned_credential
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from chopmark import statuslist
 from chopmark.dids.key import did_key_signer
 from chopmark.keys import KeyPair, KeyType
-from chopmark.presentations import create_presentation, sign_presentation
+from chopmark.vc import statuslist
+from chopmark.vc.presentations import create_presentation, sign_presentation
 from tests.service.live import (
     BACKENDS,
     PROBLEM_JSON,

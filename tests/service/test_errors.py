@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from chopmark.app import create_app
-from chopmark.service.settings import Settings
+from chopmark.web.settings import Settings
 from tests.service.conftest import Tenants, unsigned_credential
 
 PROBLEM_JSON = "application/problem+json"

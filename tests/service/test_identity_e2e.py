@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from chopmark.jsonld import pinned_bytes
-from chopmark.service.demo_cli import demo_application
 from chopmark.vocab import CONTEXT_URL, MARKETPLACE_SELLER, MERCHANT_IDENTITY
 from chopmark.vocab.schema import schema_document
 from tests.service.identity_support import (
@@ -22,6 +21,7 @@ from tests.service.identity_support import (
     seeded_server,
 )
 from tests.service.live import BACKENDS, get, post, redis_prefix
+from wallet.demo import demo_application
 from wallet.errors import CredentialRefusedError, RemoteError
 
 pytestmark = pytest.mark.server

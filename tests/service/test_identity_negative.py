@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from chopmark.credentials import issue
-from chopmark.dates import format_datetime
-from chopmark.service.demo_cli import demo_application
+from chopmark.codecs.dates import format_datetime
+from chopmark.vc.credentials import issue
 from chopmark.vocab import CONTEXT_URL, MERCHANT_IDENTITY, credential_schema
 from tests.service.identity_support import (
     PASSPHRASE,
@@ -31,6 +30,7 @@ from tests.service.identity_support import (
 from tests.service.live import get, http, post
 from wallet.client import WalletClient
 from wallet.core import Wallet
+from wallet.demo import demo_application
 from wallet.errors import UntrustedSiteError, WalletCorruptError, WalletLockedError
 
 pytestmark = pytest.mark.server

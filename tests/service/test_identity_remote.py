@@ -20,16 +20,15 @@ from typing import Any
 
 import pytest
 
-from chopmark.credentials import issue
-from chopmark.dates import format_datetime
+from chopmark.codecs.dates import format_datetime
 from chopmark.dids import Resolver
 from chopmark.errors import ConfigurationError, FetchError
 from chopmark.jsonld import DocumentLoader
 from chopmark.net.fetch import Fetched
-from chopmark.service.demo_cli import demo_application
-from chopmark.service.settings import Settings
 from chopmark.store.sqlite import SQLiteStore
+from chopmark.vc.credentials import issue
 from chopmark.vocab import MERCHANT_IDENTITY
+from chopmark.web.settings import Settings
 from tests.service.identity_support import FAST_KDF, PASSPHRASE, Ecosystem, codes, identified_merchant
 from tests.service.live import LiveServer, get, http, post
 from tests.service.tls_support import StaticHttpsServer, TlsServer, self_signed
@@ -38,6 +37,7 @@ from tests.wallet.support import Ecosystem as Parties
 from verifier.trust import UNAVAILABLE, RemoteTrust
 from wallet.client import WalletClient
 from wallet.core import Wallet
+from wallet.demo import demo_application
 
 CONFIG = "/.well-known/did-configuration.json"
 FETCH_LOOPBACK = {"CHOPMARK_FETCH_ALLOWED_HOSTS": "127.0.0.1", "CHOPMARK_FETCH_ALLOW_LOOPBACK": "true"}

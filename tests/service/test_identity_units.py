@@ -11,13 +11,13 @@ import pytest
 from flask import Flask
 
 from chopmark.app import _RegistrySources, create_app
-from chopmark.datamodel import V2_CONTEXT
 from chopmark.dids import did_key_signer
 from chopmark.errors import BadRequest
 from chopmark.keys import KeyPair, KeyType
-from chopmark.presentations import sign_presentation
-from chopmark.service.settings import Settings
+from chopmark.vc.datamodel import V2_CONTEXT
+from chopmark.vc.presentations import sign_presentation
 from chopmark.vocab import CONTEXT_URL
+from chopmark.web.settings import Settings
 from issuer.kyb import RegistrationRules
 from tests.service.conftest import Tenants
 from verifier.policy import Evaluation, reason

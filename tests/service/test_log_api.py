@@ -16,8 +16,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from chopmark import jcs, note, tlog
+from chopmark import tlog
+from chopmark.codecs import jcs
 from chopmark.keys import PublicKey
+from chopmark.tlog import note
 from registry import evidence
 from registry.service import Registry
 from tests.service.conftest import Tenants, unsigned_credential

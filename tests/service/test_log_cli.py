@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from chopmark import note
-from chopmark.cli import main
+from chopmark.cli.main import main
 from chopmark.keys import KeyPair, KeyType
+from chopmark.tlog import note
 from tests.service.live import Deployment, LiveServer, deployed, get, post
 
 pytestmark = pytest.mark.server

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from chopmark import jcs, note, tlog
+from chopmark import tlog
+from chopmark.codecs import jcs
+from chopmark.tlog import note
 from tests.redis_support import OwnRedis, own_redis_server, redis_server_binary
 from tests.service.live import Deployment, deployed, get, post
 

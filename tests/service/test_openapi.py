@@ -35,15 +35,16 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.definitions import OPENAPI_30
 
+from chopmark.app import API_FRAGMENTS
 from chopmark.dids.key import did_key_signer
 from chopmark.keys import KeyPair, KeyType
-from chopmark.presentations import create_presentation, sign_presentation
-from chopmark.service.openapi import document
-from chopmark.service.settings import Settings
+from chopmark.vc.presentations import create_presentation, sign_presentation
+from chopmark.web.openapi import document
+from chopmark.web.settings import Settings
 from tests.service.conftest import Tenants, unsigned_credential
 from verifier.sites import Sites
 
-DOC = document(Settings.load({}, env={}).public_url)
+DOC = document(Settings.load({}, env={}).public_url, API_FRAGMENTS)
 METHODS = ("get", "put", "post", "delete", "patch")
 PUBLIC = {("get", "/.well-known/did.json"), ("get", "/issuers/{name}/did.json"), ("get", "/status-lists/{id}"),
           ("post", "/credentials/verify"), ("post", "/presentations/verify"), ("post", "/challenges"),
@@ -87,10 +88,11 @@ def test_document_is_valid_openapi_30() -> None:
 
 
 def test_served_document_is_the_builder_output(client: FlaskClient, service_settings: Settings) -> None:
-    """``GET /openapi.json`` serves ``document(public_url)`` with the configured public URL as its server."""
+    """``GET /openapi.json`` serves ``document(public_url, API_FRAGMENTS)`` with the configured public URL as its
+    server."""
     reply = client.get("/openapi.json")
     assert reply.status_code == 200 and reply.mimetype == "application/json"
-    assert reply.json == document(service_settings.public_url)
+    assert reply.json == document(service_settings.public_url, API_FRAGMENTS)
     assert reply.json["servers"] == [{"url": service_settings.public_url}]
 
 

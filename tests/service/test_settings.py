@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chopmark.errors import ConfigurationError
-from chopmark.service.settings import Settings
+from chopmark.web.settings import Settings
 
 
 def test_defaults() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from chopmark.cli import main
+from chopmark.cli.main import main
 
 
 def _run(*args: str) -> tuple[int, str]:

@@ -15,18 +15,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from chopmark import trust
-from chopmark.credentials import verify_credential
 from chopmark.dids.resolver import Resolver
 from chopmark.jsonld import DocumentLoader
-from chopmark.service.admin_cli import issuer as issuer_cli
-from chopmark.service.settings import Settings
-from chopmark.service.trust_cli import TRUST_COMMANDS
-from chopmark.service.trust_cli import trust as trust_cli
-from chopmark.service.web import PROBLEM_JSON
 from chopmark.store import open_store
+from chopmark.vc.credentials import verify_credential
 from chopmark.vocab.schema import check_schemas
+from chopmark.web.plumbing import PROBLEM_JSON
+from chopmark.web.settings import Settings
+from registry.cli import commands as registry_commands
+from registry.cli import issuer as issuer_cli
 from registry.service import Registry
 from registry.trust import TrustRegistry
+from registry.trust_cli import trust as trust_cli
 from tests.service.conftest import Tenants
 
 HOST = "did:web:127.0.0.1%3A8000"
@@ -258,7 +258,7 @@ def cli(command: Any, args: list[str], data_dir: Path, *, code: int = 0) -> Any:
 
 
 def test_cli_authorizations(tmp_path: Path) -> None:
-    assert trust_cli in TRUST_COMMANDS
+    assert trust_cli in registry_commands()
     cli(issuer_cli, ["create", "kyb-authority", "--json"], tmp_path)
     kyb = f"{HOST}:issuers:kyb-authority"
     record = cli(trust_cli, ["authorize", "kyb-authority", "--type", IDENTITY, "--jurisdiction", "DE",

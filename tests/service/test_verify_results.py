@@ -8,7 +8,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from chopmark.app import create_app
-from chopmark.service.settings import Settings
+from chopmark.web.settings import Settings
 from tests.service.conftest import Tenants, unsigned_credential
 
 

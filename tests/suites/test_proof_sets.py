@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from chopmark.credentials import verify_credential
 from chopmark.dids import Resolver
+from chopmark.integrity.proofs import ProofOptions, add_proof
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair
-from chopmark.proofs import ProofOptions, add_proof
+from chopmark.vc.credentials import verify_credential
 from tests.conftest import load_json
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)

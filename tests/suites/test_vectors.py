@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from chopmark import multibase
-from chopmark.credentials import verify_credential
+from chopmark.codecs import multibase
 from chopmark.dids import Resolver
+from chopmark.integrity.proofs import ProofOptions, create_proof
+from chopmark.integrity.suites import get_suite
 from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair
-from chopmark.proofs import ProofOptions, create_proof
-from chopmark.suites import get_suite
+from chopmark.vc.credentials import verify_credential
 from tests.conftest import load_json
 
 NOW = __import__("datetime").datetime(2024, 1, 1, tzinfo=__import__("datetime").UTC)

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from chopmark.credentials import issue
 from chopmark.dids import Resolver
 from chopmark.keys import KeyPair, KeyType
-from chopmark.presentations import verify_presentation
+from chopmark.vc.credentials import issue
+from chopmark.vc.presentations import verify_presentation
 from chopmark.vocab import CONTEXT_URL, MARKETPLACE_SELLER, MERCHANT_IDENTITY, TRUST_LIST, credential_schema
 from tests.wallet.support import IDENTITY_REFERENCE, V2, stamp
 from wallet.core import DID_CONTEXTS

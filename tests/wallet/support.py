@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chopmark.credentials import issue
-from chopmark.dates import format_datetime
+from chopmark.codecs.dates import format_datetime
 from chopmark.dids import did_key_signer
 from chopmark.keys import KeyPair, KeyType, Signer
+from chopmark.vc.credentials import issue
 from chopmark.vocab import CONTEXT_URL, MARKETPLACE_SELLER, MERCHANT_IDENTITY, TRUST_LIST, credential_schema
 from wallet.core import Wallet
 from wallet.vault import KdfParams

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from chopmark.cli import main
+from chopmark.cli.main import main
 from chopmark.dids import Resolver
-from chopmark.presentations import verify_presentation
+from chopmark.vc.presentations import verify_presentation
 from tests.wallet.support import DEAD_REGISTRY, PASSPHRASE, Ecosystem
 from tests.wallet.test_core import CHALLENGE, identity_request
 from wallet.core import Wallet

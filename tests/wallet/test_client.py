@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from chopmark.cli import main
+from chopmark.cli.main import main
 from tests.wallet.fake_services import Services, running
 from tests.wallet.support import ADDRESS, FAST_KDF, PASSPHRASE, Clock, seeded_rng
 from wallet import client as client_module

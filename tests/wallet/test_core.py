@@ -11,7 +11,7 @@ import pytest
 
 from chopmark.dids import Resolver
 from chopmark.errors import UsageError
-from chopmark.presentations import verify_presentation
+from chopmark.vc.presentations import verify_presentation
 from chopmark.vocab import CONTEXT_URL, MERCHANT_IDENTITY
 from tests.wallet.support import FAST_KDF, NOW, PASSPHRASE, V2, Clock, Ecosystem, new_wallet, seeded_rng
 from wallet.core import Wallet, did_web_for, host_did, same_host

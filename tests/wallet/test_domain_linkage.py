@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from chopmark.dids import Resolver
-from chopmark.domainlinkage import verify_configuration
 from chopmark.errors import UsageError
+from chopmark.trust.domainlinkage import verify_configuration
 from tests.wallet.support import FAST_KDF, NOW, PASSPHRASE, Clock, seeded_rng
 from tests.wallet.test_cli import run
 from wallet.core import Wallet

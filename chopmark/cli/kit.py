@@ -1,0 +1,55 @@
+"""What every command group shares: the ``--store`` / ``--data-dir`` / ``--public-url`` options of ``serve``,
+``--json``, the settings they make, and turning a Chopmark error into a one-line message and exit code 1.
+
+The roles' command groups import this module, and nothing else of :mod:`chopmark.cli`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from chopmark.errors import ChopmarkError
+from chopmark.web.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_options(func: F) -> F:
+    """The options every admin command shares with ``serve``."""
+    func = click.option("--public-url", help="Public base URL (default http://HOST:PORT).")(func)
+    func = click.option("--data-dir", type=click.Path(file_okay=False),
+                        help="Data directory (default .chopmark).")(func)
+    func = click.option("--store", "store_url", help="sqlite:///PATH (default <data-dir>/chopmark.db) or "
+                        "redis://HOST:PORT/DB.")(func)
+    return func
+
+
+def json_option(func: F) -> F:
+    """``--json``: machine-readable output."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def load_settings(store_url: str | None, data_dir: str | None, public_url: str | None, **more: Any) -> Settings:
+    """The settings of a command: its flags (those not None), then ``CHOPMARK_*`` variables, then defaults."""
+    return Settings.load({"store": store_url, "data_dir": data_dir, "public_url": public_url, **more})
+
+
+def handled(func: F) -> F:
+    """Turn Chopmark errors into a one-line message (or a JSON problem with --json) and exit code 1."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ChopmarkError as exc:
+            if kwargs.get("as_json"):
+                click.echo(json.dumps(exc.to_problem().to_dict()), err=False)
+            else:
+                click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(1)
+    return wrapper  # type: ignore[return-value]
