@@ -21,7 +21,7 @@ evidence log (the app built in this process over the store a ``chopmark serve`` 
 Then, without a store: 3. rank and commit ``--orders`` orders: ``ranking.seal_all`` (done once per order at
 ingestion) timed apart, then ``ranking.commit(url, sealed).root`` (sort, leaves, tree), median of 3 runs; goal
 ≤ 5 s. 4. Receipt verification: ``--receipts`` distinct RankReceipts of a 10,000-order campaign
-(``tests/kernel/ranking_support.build_campaign``), each timed from its JSON text (``json.loads`` +
+(``tests/support/ranking.build_campaign``), each timed from its JSON text (``json.loads`` +
 ``verify_receipt`` with the pinned log key), warm and with the kernel's memos cleared before each; goal ≤ 1 ms.
 Times are medians and 99th percentiles in milliseconds.
 """
@@ -33,7 +33,7 @@ import sys
 
 _BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 # bench/http.py would shadow the standard library's http package: look in bench/ last; the repository root
-# (for tests/kernel/ranking_support.py) first.
+# (for tests/support/ranking.py) first.
 sys.path[:] = ([os.path.dirname(_BENCH_DIR)] + [p for p in sys.path if os.path.abspath(p or os.curdir) != _BENCH_DIR]
                + [_BENCH_DIR])
 
@@ -222,7 +222,7 @@ def run_store(label: str, store_url: str | None, args: argparse.Namespace) -> di
 
 def rank_and_commit(count: int, runs: int) -> dict[str, float]:
     """Seal ``count`` generated orders once, then commit them ``runs`` times (median)."""
-    from tests.kernel import ranking_support as support
+    from tests.support import ranking as support
 
     orders = support.orders(count)
     started = time.perf_counter()
@@ -236,7 +236,7 @@ def rank_and_commit(count: int, runs: int) -> dict[str, float]:
 
 def receipts(count: int) -> dict[str, Any]:
     """Verify ``count`` distinct receipts from their JSON text, warm and with the kernel memos cleared."""
-    from tests.kernel import ranking_support as support
+    from tests.support import ranking as support
 
     campaign = support.build_campaign(10_000, gifts=100)
     texts = [json.dumps(campaign.receipt(order.order_number))

@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from chopmark.store import RedisStore, SQLiteStore, open_store
-from tests.redis_support import own_redis_cluster, own_redis_server, purge_prefix, redis_answers, redis_server_binary
+from tests.support.redis import own_redis_cluster, own_redis_server, purge_prefix, redis_answers, redis_server_binary
+
+#: The service's fixtures (app, client, tenants, campaign worlds), shared by tests/web, the roles' tests and tests/app.
+pytest_plugins = ("tests.support.service",)
 
 _DEFAULT_VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 

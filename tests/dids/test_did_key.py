@@ -190,7 +190,7 @@ def test_invalid_public_key_type(codec: int) -> None:
 
 
 def test_invalid_public_key_point() -> None:
-    from tests.kernel.test_keys import off_curve_compressed, off_curve_ed25519
+    from tests.keys.test_keys import off_curve_compressed, off_curve_ed25519
 
     cases = [(multibase.ED25519_PUB, off_curve_ed25519()),
              (multibase.P256_PUB, off_curve_compressed(KeyType.P256)),

@@ -26,7 +26,7 @@ from redis.crc import key_slot
 from chopmark.errors import ConfigurationError
 from chopmark.store import RedisStore, SQLiteStore, Store, StoreUnavailable, describe_store, open_store
 from chopmark.store.records import create_json, get_json, put_json, update_json
-from tests.redis_support import free_port, own_redis_server
+from tests.support.redis import free_port, own_redis_server
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]

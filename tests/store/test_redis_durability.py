@@ -9,7 +9,7 @@ import pytest
 
 from chopmark.store import open_store
 from chopmark.store.redis_store import RedisStore
-from tests.redis_support import own_redis_server
+from tests.support.redis import own_redis_server
 
 
 @pytest.mark.redis
