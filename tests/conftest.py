@@ -6,6 +6,7 @@ import json
 import os
 import random
 import secrets
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,3 +137,13 @@ def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
     store = SQLiteStore(tmp_path / "store.db")
     yield store
     store.close()
+
+
+# --- collection -----------------------------------------------------------------------------------------------
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse tests that share a node id: pytest-xdist's ``--dist loadgroup`` (``make test``) schedules by node id
+    and would silently run only one of them (pytest 9.2 gives every test schemathesis generates one id)."""
+    shared = sorted(nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1)
+    if shared:
+        raise pytest.UsageError(f"tests share a node id (xdist would drop all but one): {shared[:5]}")

@@ -17,7 +17,7 @@ from chopmark.vc import statuslist
 from chopmark.vc.presentations import create_presentation, sign_presentation
 from tests.support.live import BACKENDS, Deployment, Reply, backend_deployment, get, post, problem_codes, status_entries
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("concurrency-server")]
 
 COUNT = 50
 THREADS = 16

@@ -24,7 +24,7 @@ from tests.support.live import BACKENDS, get, post, redis_prefix
 from wallet.demo import demo_application
 from wallet.errors import CredentialRefusedError, RemoteError
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("identity-e2e-server")]
 SITES = ("site-a", "site-b", "site-c")
 
 

@@ -33,7 +33,7 @@ from wallet.core import Wallet
 from wallet.demo import demo_application
 from wallet.errors import UntrustedSiteError, WalletCorruptError, WalletLockedError
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("identity-negative-server")]
 V2 = "https://www.w3.org/ns/credentials/v2"
 
 

@@ -39,6 +39,9 @@ from wallet.client import WalletClient
 from wallet.core import Wallet
 from wallet.demo import demo_application
 
+# the module's tests share its servers: under xdist one worker runs them all
+pytestmark = pytest.mark.xdist_group("identity-remote-servers")
+
 CONFIG = "/.well-known/did-configuration.json"
 FETCH_LOOPBACK = {"CHOPMARK_FETCH_ALLOWED_HOSTS": "127.0.0.1", "CHOPMARK_FETCH_ALLOW_LOOPBACK": "true"}
 

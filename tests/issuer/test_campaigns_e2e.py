@@ -19,7 +19,7 @@ import pytest
 from chopmark.ranking.receipts import verify_receipt
 from tests.support.live import BACKENDS, Deployment, Reply, backend_deployment, get, http, post
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("campaigns-e2e-server")]
 WINDOW = {"windowStart": "2026-01-01T00:00:00Z", "windowEnd": "2026-01-02T00:00:00Z"}
 ORDERS = 10_000
 

@@ -26,6 +26,9 @@ from tests.support.live import BACKENDS, Deployment, backend_deployment, get, ht
 from tests.support.service import Tenants, unsigned_credential
 from tests.web.test_errors import assert_problem
 
+# the module's tests share its servers: under xdist one worker runs them all
+pytestmark = pytest.mark.xdist_group("log-api-server")
+
 
 def key(client: FlaskClient) -> str:
     reply = client.get("/log/key")

@@ -19,7 +19,7 @@ from chopmark.keys import KeyPair, KeyType
 from chopmark.tlog import note
 from tests.support.live import Deployment, LiveServer, deployed, get, post
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("log-cli-server")]
 
 
 def chopmark(*args: str) -> Result:
