@@ -8,4 +8,8 @@
 * :mod:`wallet.client` / :mod:`wallet.http` — KYB, onboarding, receiving from a URL, did:web resolution.
 * :mod:`wallet.cli` — ``chopmark wallet ...`` (with :mod:`wallet.cli_remote`, :mod:`wallet.render`).
 * :mod:`wallet.errors` — the WalletError family (codes WALLET_LOCKED, WALLET_CORRUPT, CREDENTIAL_REFUSED, ...).
+* :mod:`wallet.demo` — ``chopmark demo identity``: the merchant's story against a running service (the root
+  command wires in the deployment it prepares, :class:`~wallet.demo.IdentityDemoHost`).
+
+May import the kernel, ``chopmark.net``, ``chopmark.web`` and ``chopmark.cli.kit``; never another role.
 """

@@ -1,4 +1,6 @@
-"""DID methods (did:key, did:jwk, did:web) and the composite :class:`Resolver`."""
+"""DID methods (did:key, did:jwk, did:web) and the composite :class:`Resolver`. Resolution is offline; did:web
+documents come from a document map or an injected fetcher. May import: ``chopmark.keys``, ``chopmark.codecs``,
+``chopmark.errors`` (and ``chopmark.jsonld``)."""
 
 from chopmark.dids.jwk import did_jwk_from_jwk, resolve_did_jwk
 from chopmark.dids.key import decode_did_key, did_key_from_public_key, did_key_signer, resolve_did_key

@@ -1,8 +1,9 @@
 """Chopmark's own vocabulary: the JSON-LD context, the credential types and their JSON Schemas.
 
-The context (``https://chopmark.org/contexts/chopmark/v1``) is pinned in ``chopmark/contexts/`` like every other
-context and is also served by the service at ``/contexts/chopmark/v1``. Later capabilities add their types to
-the same context and a schema each to ``schemas/``.
+The context (``https://chopmark.org/contexts/chopmark/v1``) is pinned in ``chopmark/jsonld/contexts/`` like every
+other context and is also served by the service at ``/contexts/chopmark/v1``. Later capabilities add their types
+to the same context and a schema each to ``schemas/`` (:mod:`.schema` validates them; :mod:`.identifiers` checks
+LEIs and jurisdictions). May import: ``chopmark.vc`` and the layers below.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -179,3 +180,26 @@ def test_demo_kernel_prints_every_suite() -> None:
     for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019"):
         assert suite in result.output
     assert " no " not in result.output
+
+
+def test_the_root_command_mounts_every_role() -> None:
+    """The root command's own commands, ``serve`` and each role's group (registry, issuer, verifier, wallet), and
+    the demos of the kernel, the wallet (identity) and the issuer (ranking): the same commands as before the roles
+    owned them."""
+    assert set(main.commands) == {"keygen", "issue", "verify", "demo", "serve",
+                                  "issuer", "token", "status-list", "trust", "log",  # registry
+                                  "verify-rank", "campaign",  # issuer
+                                  "site",  # verifier
+                                  "wallet"}
+    demo = main.commands["demo"]
+    assert isinstance(demo, click.Group) and set(demo.commands) == {"kernel", "identity", "ranking"}
+    assert run("--help").output.count("\n  ") >= len(main.commands)
+
+
+def test_a_role_command_reaches_the_deployment_the_root_wires_in(tmp_path: Path) -> None:
+    """``site list`` (verifier) opens the sites of the store ``--data-dir`` names through the root's wiring (the
+    DIDs come from the registry): an empty deployment lists no site, and a bad store URL is a clear error."""
+    listed = run("site", "list", "--json", "--data-dir", str(tmp_path))
+    assert listed.exit_code == 0 and json.loads(listed.output) == []
+    refused = CliRunner().invoke(main, ["site", "list", "--store", "nosuch://x", "--data-dir", str(tmp_path)])
+    assert refused.exit_code == 1 and refused.stderr.startswith("error:")

@@ -37,9 +37,10 @@ from schemathesis.specs.openapi.definitions import OPENAPI_30
 
 from chopmark.app import API_FRAGMENTS
 from chopmark.dids.key import did_key_signer
+from chopmark.errors import UsageError
 from chopmark.keys import KeyPair, KeyType
 from chopmark.vc.presentations import create_presentation, sign_presentation
-from chopmark.web.openapi import document
+from chopmark.web.openapi import SERVICE, Fragment, document
 from chopmark.web.settings import Settings
 from tests.support.service import Tenants, unsigned_credential
 from verifier.sites import Sites
@@ -465,3 +466,23 @@ def test_status_list_and_problem_responses_match_vcalm(client: FlaskClient, tena
         assert reply.mimetype == "application/problem+json"
         assert_valid(reply.json, vcalm(vectors, "ProblemDetails.yml#ProblemDetails"))
         assert_valid(reply.json, ours("ProblemDetails"))
+
+
+def test_fragments_may_not_describe_the_same_path_or_schema_twice() -> None:
+    """Two roles describing one path (or one schema name) is a wiring mistake: the assembler refuses it."""
+    twice = Fragment(paths=lambda: {"/x": {}})
+    with pytest.raises(UsageError, match="same path twice: /x"):
+        document("https://example.com", [twice, twice])
+    shadow = Fragment(schemas=lambda: {"ProblemDetails": {}})  # a shared schema of the VC API
+    with pytest.raises(UsageError, match="same schema twice: ProblemDetails"):
+        document("https://example.com", [shadow])
+
+
+def test_fragments_order_the_document() -> None:
+    """Tags, paths and schemas follow the fragments' order; the service's own tag closes the tag list."""
+    first = Fragment(paths=lambda: {"/b": {}}, schemas=lambda: {"B": {}}, tag={"name": "b", "description": "B"})
+    second = Fragment(paths=lambda: {"/a": {}}, schemas=lambda: {"A": {}}, tag={"name": "a", "description": "A"})
+    doc = document("https://example.com", [first, SERVICE, second])
+    assert [t["name"] for t in doc["tags"]] == ["b", "a", "service"]
+    assert list(doc["paths"]) == ["/b", "/health", "/", "/openapi.json", "/a"]
+    assert list(doc["components"]["schemas"])[-2:] == ["B", "A"]
