@@ -246,7 +246,7 @@ class Server:
 
     def cli(self, *args: str) -> Any:
         """Run ``chopmark ARGS --json`` on this server's store; return its JSON output."""
-        command = [sys.executable, "-m", "chopmark.cli.main", *args, *self.store_args(), "--json"]
+        command = [sys.executable, "-m", "chopmark.cli", *args, *self.store_args(), "--json"]
         done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"chopmark {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -255,7 +255,7 @@ class Server:
     def start(self) -> None:
         """Start ``chopmark serve`` and wait for ``GET /health``."""
         self._log = (self.data_dir / "server.log").open("ab")
-        command = [sys.executable, "-m", "chopmark.cli.main", "serve", "--workers", str(self.workers),
+        command = [sys.executable, "-m", "chopmark.cli", "serve", "--workers", str(self.workers),
                    "--host", "127.0.0.1", "--port", str(self.port), *self.store_args()]
         self.proc = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)

@@ -200,7 +200,25 @@ def ranking_command(open_host: RankingDemoOpener) -> click.Command:
     return ranking_demo
 
 
+def _buyer_verifies(url: str, campaign: str, buyer: dict[str, Any], console: Console) -> tuple[str, str]:
+    """The buyer fetches their RankReceipt and verifies it offline; returns the receipt's JSON and the log key."""
+    receipt = _call("GET", f"{url}/campaigns/{campaign}/receipts/{buyer['orderNumber']}",
+                    headers={"Buyer-Reference": buyer["buyerReference"]})
+    key = _call("GET", f"{url}/log/key").strip()
+    raw = json.dumps(receipt)
+    timings = []
+    for _ in range(20):  # the first run warms the caches (contexts, keys); the others are the steady cost
+        started = time.perf_counter()
+        result = verify_receipt(json.loads(raw), log_key=key, now=datetime.now(UTC))
+        timings.append((time.perf_counter() - started) * 1000)
+    console.print(f"  order {buyer['orderNumber']}: rank {result.rank}, verified {result.verified}, within the first "
+                  f"{result.gifts}: {result.within_gifts} (offline, JSON parsing included: {timings[0]:.2f} ms cold, "
+                  f"{sorted(timings[1:])[9]:.2f} ms warm)")
+    return raw, key
+
+
 def _run(url: str, seed: int, host: RankingDemoHost) -> None:
+    """The story; the caller closes ``host``."""
     console = Console(emoji=False, highlight=False)
     token = host.merchant_token(MERCHANT, "demo ranking")
     rng = random.Random(seed)
@@ -225,19 +243,7 @@ def _run(url: str, seed: int, host: RankingDemoHost) -> None:
     friend = export["orders"][len(export["orders"]) // 2]["orderNumber"]
     console.print(_top(export, friend))
     console.rule("4. a buyer verifies their rank offline")
-    buyer = export["orders"][41]
-    receipt = _call("GET", f"{url}/campaigns/{campaign}/receipts/{buyer['orderNumber']}",
-                    headers={"Buyer-Reference": buyer["buyerReference"]})
-    key = _call("GET", f"{url}/log/key").strip()
-    raw = json.dumps(receipt)
-    timings = []
-    for _ in range(20):  # the first run warms the caches (contexts, keys); the others are the steady cost
-        started = time.perf_counter()
-        result = verify_receipt(json.loads(raw), log_key=key, now=datetime.now(UTC))
-        timings.append((time.perf_counter() - started) * 1000)
-    console.print(f"  order {buyer['orderNumber']}: rank {result.rank}, verified {result.verified}, within the first "
-                  f"{result.gifts}: {result.within_gifts} (offline, JSON parsing included: {timings[0]:.2f} ms cold, "
-                  f"{sorted(timings[1:])[9]:.2f} ms warm)")
+    raw, key = _buyer_verifies(url, campaign, export["orders"][41], console)
     console.rule("5. the merchant tries to move a friend's order to the top")
     leaves = _all_leaves(url, campaign, closed["leafCount"])
     honest = audit(export, leaves, closed["commitmentCredential"])

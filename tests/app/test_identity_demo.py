@@ -18,7 +18,7 @@ pytestmark = pytest.mark.server
 
 def demo_identity(server: LiveServer) -> subprocess.CompletedProcess[str]:
     """The demo as a user runs it, with the server's own store."""
-    command = [sys.executable, "-m", "chopmark.cli.main", "demo", "identity", "--url", server.url,
+    command = [sys.executable, "-m", "chopmark.cli", "demo", "identity", "--url", server.url,
                "--data-dir", str(server.data_dir), "--public-url", server.url]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env={**server.env, "COLUMNS": "200"},
                           check=False)

@@ -57,7 +57,7 @@ def post_csv(url: str, data: bytes, token: str) -> Reply:
 
 
 def chopmark(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chopmark.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "chopmark.cli", *args], capture_output=True, text=True,
                           timeout=120, check=False)
 
 

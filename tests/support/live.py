@@ -144,7 +144,7 @@ class LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._log is None:
             self._log = self.log_path.open("ab")
-        command = [sys.executable, "-m", "chopmark.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        command = [sys.executable, "-m", "chopmark.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--workers", str(self.workers), *self._store_args()]
         self.proc = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -232,7 +232,7 @@ class LiveServer:
     # -- admin CLI --------------------------------------------------------------------------------------------
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``chopmark ARGS --json`` against this server's store and data dir."""
-        command = [sys.executable, "-m", "chopmark.cli.main", *args, *self._store_args(), "--json"]
+        command = [sys.executable, "-m", "chopmark.cli", *args, *self._store_args(), "--json"]
         done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=CLI_TIMEOUT,
                               check=False)
         if check and done.returncode != 0:
