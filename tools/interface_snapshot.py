@@ -6,7 +6,10 @@ The snapshot holds, one file each in the output folder:
 * ``routes.txt``: every URL rule with its methods;
 * ``help.txt``: ``--help`` of the root command and of every command and group below it (recursively);
 * ``runs.txt``: the output and exit code of deterministic commands (seeded keygen, issue with a fixed time,
-  verify at a fixed time, tampered input, usage errors, the offline log and ranking checks on bad input).
+  verify at a fixed time, tampered input, usage errors, the offline log and ranking checks on bad input);
+* ``answers.txt``: status, content type, the headers clients act on and the body of the HTTP answers that do not
+  depend on fresh keys or randomness (the index, vocabulary documents, verifying the credential ``runs.txt``
+  signed and a tampered copy, and every kind of refusal: 401, 404, 405, 400, 413, 415, 422).
 
 Usage: ``.venv/bin/python tools/interface_snapshot.py OUT_DIR`` on each checkout, then ``diff -r A B``. Nothing
 here depends on where modules live: the app and the root command are found by their published names.
@@ -37,7 +40,7 @@ def _root_command() -> click.Group:
 
 
 def _create_app(data_dir: Path) -> Any:
-    for settings_module in ("chopmark.web.settings", "chopmark.web.settings"):
+    for settings_module in ("chopmark.web.settings", "chopmark.service.settings"):  # after, before the move
         try:
             settings_cls = importlib.import_module(settings_module).Settings
             break
@@ -106,6 +109,54 @@ def _runs(root: click.Group, work: Path) -> str:
     return "\n".join(out)
 
 
+def _requests(signed: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(method, path, keyword arguments of the test client)`` of every answer recorded."""
+    tampered = json.loads(json.dumps(signed))
+    tampered["credentialSubject"]["name"] = "Mallory"
+    out: list[tuple[str, str, dict[str, Any]]] = [("GET", path, {}) for path in (
+        "/", "/health", "/contexts/chopmark/v1", "/schemas/merchant-identity/v1", "/schemas/marketplace-seller/v1",
+        "/schemas/trust-list/v1", "/schemas/ranking-commitment/v1", "/schemas/nope/v1", "/nope", "/sites",
+        "/sites/site-a", "/issuers/nope/did.json", "/status-lists/nope", "/log/entries/0",
+        "/campaigns/cmp-0000000000000000", "/credentials/issue", "/credentials/urn%3Aabc")]
+    verify = "/credentials/verify"
+    out += [
+        ("POST", verify, {"json": {"verifiableCredential": signed}}),
+        ("POST", verify, {"json": {"verifiableCredential": tampered}}),
+        ("POST", verify, {"json": {"verifiableCredential": signed, "options": {"checks": ["proof"]}}}),
+        ("POST", verify, {"json": {"verifiableCredential": 5}}),
+        ("POST", verify, {"json": {"verifiableCredential": signed, "extra": 1}}),
+        ("POST", verify, {"data": "{", "content_type": "application/json"}),
+        ("POST", verify, {"data": "x", "content_type": "text/plain"}),
+        ("POST", verify, {"data": "[" * 2_000_000, "content_type": "application/json"}),
+        ("POST", "/presentations/verify", {"json": {"verifiablePresentation": {}}}),
+        ("POST", "/credentials/issue", {"json": {"credential": {}}}),
+        ("POST", "/credentials/issue", {"json": {}, "headers": {"Authorization": "Bearer nope"}}),
+        ("POST", "/credentials/issue", {"json": {}, "headers": {"Authorization": "Basic x"}}),
+        ("POST", "/credentials/status", {"json": {}}),
+        ("POST", "/rank-receipts/verify", {"json": {"receipt": {}}}),
+        ("POST", "/rank-receipts/verify", {"json": {"receipt": 5}}),
+        ("POST", "/sites/nope/onboarding", {}),
+        ("POST", "/issuers/nope/exchanges", {}),
+        ("POST", "/log/entries", {"json": {"type": "photo", "sha256": "00" * 32}}),
+        ("DELETE", verify, {}),
+        ("PUT", "/admin/sites/site-a/profile", {"json": {}}),
+    ]
+    return out
+
+
+def _answers(app: Any, signed: dict[str, Any]) -> str:
+    client = app.test_client()
+    out = []
+    for method, path, kwargs in _requests(signed):
+        reply = client.open(path, method=method, **kwargs)
+        headers = {name: reply.headers[name] for name in ("Allow", "WWW-Authenticate", "Retry-After", "ETag",
+                                                         "Location", "Cache-Control") if name in reply.headers}
+        shown = {k: v for k, v in kwargs.items() if k != "data" or len(v) < 100}
+        out.append(f"{method} {path} {json.dumps(shown, sort_keys=True)[:200]}\n-> {reply.status_code} "
+                   f"{reply.content_type} {json.dumps(headers, sort_keys=True)}\n{reply.get_data(as_text=True)}\n")
+    return "\n".join(out)
+
+
 def main(target: str) -> None:
     """Write the snapshot into ``target``."""
     out = Path(target)
@@ -120,6 +171,8 @@ def main(target: str) -> None:
         root = _root_command()
         (out / "help.txt").write_text(_help_tree(root))
         (out / "runs.txt").write_text(_runs(root, Path(folder)))
+        signed = json.loads((Path(folder) / "signed.json").read_text())
+        (out / "answers.txt").write_text(_answers(app, signed))
 
 
 if __name__ == "__main__":
