@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chopmark.web.openapi import ISSUER_PARAM, LOCATION, Fragment, header, ok, operation, path_param
+from chopmark.web.openapi import EXCHANGE_PARAM, ISSUER_PARAM, LOCATION, Fragment, header, ok, operation, path_param
 from chopmark.web.openapi_schemas import Schema, array, obj, ref
 
 STRING: Schema = {"type": "string"}
@@ -119,7 +119,6 @@ def _query(name: str, description: str, schema: Schema) -> dict[str, Any]:
 
 def campaign_paths() -> dict[str, Any]:
     """The paths of ranking campaigns."""
-    name = ISSUER_PARAM
     campaign = path_param("campaign_id", "The campaign id.", CAMPAIGN_ID, "cmp-0123456789abcdef")
     order = path_param("order_number", "The order number.", {"type": "string", "minLength": 1, "maxLength": 64})
     location = {"Location": {"description": "The campaign.", "required": True, "schema": STRING}}
@@ -134,7 +133,7 @@ def campaign_paths() -> dict[str, Any]:
         "/issuers/{name}/campaigns": {"post": operation(
             "createCampaign", "campaigns", "Create a first-N campaign (token with scope issue for the issuer).",
             ok={"201": ok("The open campaign.", "Campaign", headers=location)}, errors=(404,),
-            body="CreateCampaignRequest", secured=True, params=[name])},
+            body="CreateCampaignRequest", secured=True, params=[ISSUER_PARAM])},
         "/campaigns/{campaign_id}": {"get": operation(
             "getCampaign", "campaigns", "A campaign: parameters, state and its commitments (public).",
             ok={"200": ok("The campaign.", "Campaign")}, errors=(404,), params=[campaign])},
@@ -166,7 +165,6 @@ def campaign_paths() -> dict[str, Any]:
 
 def _kyb_paths() -> dict[str, Any]:
     """The KYB authority's exchanges (VCALM "Exchanges" with DID Authentication)."""
-    exchange = path_param("exchange_id", "The exchange id.", {"type": "string", "maxLength": 64})
     return {
         "/issuers/{name}/exchanges": {"post": operation(
             "startKybExchange", "issuer", "Open a KYB exchange: a DIDAuthentication presentation request.",
@@ -175,7 +173,7 @@ def _kyb_paths() -> dict[str, Any]:
             "continueKybExchange", "issuer", "Answer with a DID-Auth presentation carrying kybApplication; the "
             "authority issues a MerchantIdentityCredential.", ok={"200": ok("The issued credential.",
                                                                             "ExchangeResult")},
-            errors=(404, 409, 422), body="PresentationBody", params=[ISSUER_PARAM, exchange])},
+            errors=(404, 409, 422), body="PresentationBody", params=[ISSUER_PARAM, EXCHANGE_PARAM])},
     }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chopmark.web.openapi import JSON, PROBLEM, Fragment, ok, operation, path_param, problem
+from chopmark.web.openapi import EXCHANGE_PARAM, JSON, PROBLEM, Fragment, ok, operation, path_param, problem
 from chopmark.web.openapi_schemas import ISSUER_NAME, Schema, array, obj, ref
 
 STRING: Schema = {"type": "string"}
@@ -71,7 +71,6 @@ def _site_paths() -> dict[str, Any]:
     """Sites, onboarding exchanges, sellers, and the sites' profiles (admin)."""
     site = path_param("site", "The site (an issuer name with a profile).", {"type": "string", "pattern": ISSUER_NAME},
                       "site-a")
-    exchange = path_param("exchange_id", "The exchange id.", {"type": "string", "maxLength": 64})
     account = path_param("account", "The seller account id.", {"type": "string", "maxLength": 64})
     decision = {"200": ok("The decision (accepted, held or rejected, with reasons).", "OnboardingDecision")}
     return {
@@ -84,9 +83,9 @@ def _site_paths() -> dict[str, Any]:
             ok={"201": ok("The exchange and its request.", "OnboardingStart")}, errors=(404,), params=[site])},
         "/sites/{site}/onboarding/{exchange_id}": {
             "post": operation("finishOnboarding", "sites", "Answer with the merchant's presentation: the decision.",
-                       ok=decision, errors=(404, 409, 422), body="PresentationBody", params=[site, exchange]),
+                       ok=decision, errors=(404, 409, 422), body="PresentationBody", params=[site, EXCHANGE_PARAM]),
             "get": operation("getOnboardingDecision", "sites", "A decision made earlier.", ok=decision, errors=(404,),
-                      params=[site, exchange])},
+                      params=[site, EXCHANGE_PARAM])},
         "/sites/{site}/sellers/{account}": {"get": operation(
             "getSeller", "sites", "An onboarded seller (the site's token).", ok={"200": ok("The seller.",
                                                                                           "SellerRecord")},

@@ -203,7 +203,6 @@ def demo_kernel() -> None:
     click.echo("Next: `chopmark keygen`, `chopmark issue --in FILE --key KEYFILE`, `chopmark verify FILE`.")
 
 
-
 def _mount_roles() -> None:
     """Mount ``serve`` and each role's command group (and demo), wiring in what a role may not build itself."""
     from chopmark.cli import wiring

@@ -28,12 +28,24 @@ def open_sites(settings: Settings) -> Sites:
     return Sites(registry.store, did_for=registry.issuers.did_of)
 
 
-class IdentityDemo:
-    """:class:`wallet.demo.IdentityDemoHost` over a deployment's registry."""
+class _RegistryHost:
+    """What both demo hosts do with the deployment's registry: revoke the tokens they made, close the store."""
 
     def __init__(self, registry: Registry) -> None:
         """Work on ``registry`` (its store is closed by :meth:`close`)."""
         self._registry = registry
+
+    def revoke_token(self, token_id: str) -> None:
+        """Revoke a token."""
+        self._registry.tokens.revoke(token_id)
+
+    def close(self) -> None:
+        """Close the store."""
+        self._registry.store.close()
+
+
+class IdentityDemo(_RegistryHost):
+    """:class:`wallet.demo.IdentityDemoHost` over a deployment's registry."""
 
     @classmethod
     def open(cls, settings: Settings) -> IdentityDemo:
@@ -50,21 +62,13 @@ class IdentityDemo:
         """A new ``issue,status`` token of ``issuer``."""
         return self._registry.tokens.create(issuer=issuer, scopes="issue,status", label=label)
 
-    def revoke_token(self, token_id: str) -> None:
-        """Revoke a token."""
-        self._registry.tokens.revoke(token_id)
 
-    def close(self) -> None:
-        """Close the store."""
-        self._registry.store.close()
-
-
-class RankingDemo:
+class RankingDemo(_RegistryHost):
     """:class:`issuer.demo.RankingDemoHost` over a deployment's registry."""
 
     def __init__(self, registry: Registry, settings: Settings) -> None:
         """Work on ``registry`` of the deployment ``settings`` name."""
-        self._registry = registry
+        super().__init__(registry)
         self._settings = settings
 
     @classmethod
@@ -85,11 +89,3 @@ class RankingDemo:
         return Campaigns(self._registry.store, self._registry, kek=self._settings.load_kek(),
                          public_url=self._settings.public_url, clock=lambda: datetime.now(UTC), rng=os.urandom,
                          loader=DocumentLoader.pinned())
-
-    def revoke_token(self, token_id: str) -> None:
-        """Revoke a token."""
-        self._registry.tokens.revoke(token_id)
-
-    def close(self) -> None:
-        """Close the store."""
-        self._registry.store.close()

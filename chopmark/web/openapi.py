@@ -92,6 +92,8 @@ def path_param(name: str, description: str, schema: Schema, example: str | None 
 
 ISSUER_PARAM = path_param("name", "The issuer name (a DNS label).", {"type": "string", "pattern": ISSUER_NAME},
                            "alpha")
+#: The ``{exchange_id}`` of a VC API exchange (:mod:`chopmark.web.exchanges`): KYB's and the sites' onboarding.
+EXCHANGE_PARAM = path_param("exchange_id", "The exchange id.", {"type": "string", "maxLength": 64})
 LOCATION = {"Location": header("Where the created resource is served.", required=True)}
 
 
