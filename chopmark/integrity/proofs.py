@@ -91,13 +91,6 @@ class ProofOutcome:
     verification_method: str | None = None
 
 
-def _proofs_of(document: Mapping[str, Any]) -> list[Any]:
-    proof = document.get("proof")
-    if proof is None:
-        return []
-    return list(proof) if isinstance(proof, list) else [proof]
-
-
 def _signing_input(suite: Cryptosuite, key_type: KeyType, unsecured: Mapping[str, Any],
                    config: Mapping[str, Any], loader: DocumentLoader) -> bytes:
     # vc-di-eddsa §3.3.4 / vc-di-ecdsa §3.2.4 Hashing: hash(proofConfig) || hash(transformedDocument)
@@ -161,7 +154,7 @@ def add_proof(document: Mapping[str, Any], signer: SignerLike, options: ProofOpt
 
     Returns a new document; the input is not modified.
     """
-    existing = _proofs_of(document)
+    existing = as_list(document.get("proof"))
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     if options.previous_proof is not None:
         # §4.3 step 4: every previousProof id must name an existing proof; they become the input's proof
@@ -179,7 +172,7 @@ def add_proof(document: Mapping[str, Any], signer: SignerLike, options: ProofOpt
 def verify_proofs(document: Mapping[str, Any], resolver: MethodResolver, loader: DocumentLoader,
                   options: VerifyOptions) -> list[ProofOutcome]:
     """Verify every proof of ``document`` (§4.5 proof sets and chains). An absent proof is one failure."""
-    proofs = _proofs_of(document)
+    proofs = as_list(document.get("proof"))
     if not proofs:
         return [ProofOutcome(CheckResult.failed("proof", [MalformedProofError("the document has no proof")]))]
     outcomes = []
