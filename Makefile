@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 # Starts the service on the embedded SQLite store in .chopmark/ and, on first run, seeds the demo ecosystem.
+# `make run PORT=8010` listens on another port (default: CHOPMARK_PORT, else 8000); the public URL recorded on the
+# first run is kept (see README).
 run: $(STAMP)
-	$(VENV)/bin/chopmark serve --data-dir .chopmark --seed-demo
+	$(VENV)/bin/chopmark serve --data-dir .chopmark --seed-demo $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check chopmark issuer verifier wallet registry tests bench
@@ -34,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/http.py
 	$(PY) bench/onboarding.py
 	$(PY) bench/evidence.py
+	$(PY) bench/slowclients.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -130,7 +130,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                               public_host=settings.public_host, rng=rng, clock=clock, loader=loader)
     issuance = Issuance(store, registry, clock=clock, rng=rng, loader=loader)
     remote = fetcher or build_fetcher(settings)
-    verification = Verification(store, _RegistrySources(registry, settings), clock=clock, rng=rng, loader=loader,
+    verifying = loader.with_context_policy(inline_contexts=settings.verifier_inline_contexts)
+    verification = Verification(store, _RegistrySources(registry, settings), clock=clock, rng=rng, loader=verifying,
                                 remote_fetch=remote, challenge_ttl=settings.challenge_ttl_seconds,
                                 cache_seconds=settings.status_cache_seconds)
     trust = build_trust(settings, registry, verification, remote, store=store, loader=loader, clock=clock)
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     sites = Sites(store, did_for=did_for)
     onboarding = Onboarding(store, sites, issuance, verification, trust, did_for=did_for, clock=clock, rng=rng,
                             ttl=settings.challenge_ttl_seconds)
+    issuance.add_status_listener(onboarding)  # a status change reaches the seller credentials derived from it
 
     app = _plumbed_app(settings, store, registry)
     register_registry(app, registry)

@@ -10,7 +10,7 @@ from typing import Any
 
 from chopmark.dids import Resolver
 from chopmark.errors import BadRequest, Conflict, Forbidden, NotFound
-from chopmark.ranking.receipts import build_receipt, verify_receipt
+from chopmark.ranking.receipts import RECEIPT_TYPE, build_receipt, verify_receipt
 from chopmark.store.records import get_json
 from chopmark.web.plumbing import Client
 from issuer.campaigns import NS_COMMITMENT, Campaigns
@@ -99,11 +99,15 @@ class CampaignViews:
                 "commitmentCredential": stored.get("credential"), "orders": orders}
 
     def verify(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /rank-receipts/verify`` (public): ``{receipt}`` verified against this service's evidence log key.
-        An issuer DID of this service is resolved from the registry, never from the receipt."""
-        receipt = body.get("receipt")
-        if set(body) - {"receipt"} or not isinstance(receipt, Mapping):
-            raise BadRequest("the body must be {\"receipt\": {...}}", pointer="/receipt", code="NOT_A_RECEIPT")
+        """``POST /rank-receipts/verify`` (public): the receipt exactly as ``GET /campaigns/{id}/receipts/{order}``
+        returns it (a ``RankReceipt``), or wrapped as ``{"receipt": {...}}``, verified against this service's
+        evidence log key. An issuer DID of this service is resolved from the registry, never from the receipt."""
+        receipt: Any = body.get("receipt") if "receipt" in body else body
+        wrapped_ok = "receipt" in body and not set(body) - {"receipt"} and isinstance(receipt, Mapping)
+        if not (wrapped_ok or body.get("type") == RECEIPT_TYPE):
+            raise BadRequest("the body must be a RankReceipt (as GET /campaigns/{id}/receipts/{order} returns it) "
+                             "or {\"receipt\": {...}}", pointer="/receipt" if "receipt" in body else "",
+                             code="NOT_A_RECEIPT")
         result = verify_receipt(receipt, log_key=self.campaigns.registry.evidence.verifier_key(),
                                 now=self.campaigns.clock(), resolver=self._resolver(receipt),
                                 loader=self.campaigns.loader)

@@ -46,9 +46,11 @@ def _credential_paths() -> dict[str, Any]:
                                 "stay usable (VCALM).", ok={"202": {"description": "Deleted (no body)."}},
                                 errors=(404, 405, 410), secured=True, params=[id_param])},
         "/credentials/status": {"post": operation(
-            "updateCredentialStatus", "issuer", "Set or clear one status bit of a credential (VCALM).",
+            "updateCredentialStatus", "issuer", "Set or clear one status bit of a credential (VCALM). 409: the "
+            "credentialStatus is not the credential's entry (STATUS_ENTRY_MISMATCH, NO_STATUS_ENTRY), or it would "
+            "clear a revocation (REVOCATION_PERMANENT: revocation is not reversible).",
             ok={"200": ok("The bit was written; the body says what changed.", "UpdateCredentialStatusResult")},
-            errors=(404,), body="UpdateCredentialStatusRequest", secured=True)},
+            errors=(404, 409), body="UpdateCredentialStatusRequest", secured=True)},
     }
 
 
@@ -104,7 +106,9 @@ def campaign_schemas() -> dict[str, Schema]:
         "CampaignExport": obj({"type": STRING, "campaign": ref("Campaign"),
                                "commitmentCredential": {"type": "object", "nullable": True},
                                "orders": array(exported)}, ["type", "campaign", "orders"]),
-        "VerifyRankReceiptRequest": obj({"receipt": ANY_OBJECT}, ["receipt"], closed=True),
+        "VerifyRankReceiptRequest": {
+            "description": "The receipt exactly as getRankReceipt returns it, or wrapped as {\"receipt\": {...}}.",
+            "oneOf": [ref("RankReceipt"), obj({"receipt": ANY_OBJECT}, ["receipt"], closed=True)]},
         "RankReceiptVerification": obj({"verified": {"type": "boolean"}, "rank": {"type": "integer", "nullable": True},
                                         "gifts": {"type": "integer", "nullable": True},
                                         "withinGifts": {"type": "boolean"}, "logKeySource": STRING,

@@ -2,8 +2,9 @@
 
 The issuer never imports another role. ``create_app`` (and the root command, for the demos) hands it objects
 that satisfy these Protocols structurally: the registry's issuer instances, status lists and evidence log
-(:class:`RegistryPort`), and, for KYB, the verifier's presentation checks (:class:`PresentationChecker`) and the
-trust registry's decisions (:class:`TrustDecisions`).
+(:class:`RegistryPort`); whoever must follow status changes (:class:`StatusListener`: the sites, whose seller
+credentials derive from identity credentials); and, for KYB, the verifier's presentation checks
+(:class:`PresentationChecker`) and the trust registry's decisions (:class:`TrustDecisions`).
 """
 
 from __future__ import annotations
@@ -95,3 +96,12 @@ class TrustDecisions(Protocol):
     def decide(self, entity_id: str, action: str, resource: str, *, at: datetime,
                jurisdiction: str | None = None) -> TrustDecision:
         """Never raises for an unknown entity: absence means not authorized."""
+
+
+class StatusListener(Protocol):
+    """Told of every status bit the issuer writes, so credentials derived from that credential can follow it
+    (the sites revoke or suspend the seller credentials they issued on the strength of an identity credential)."""
+
+    def status_changed(self, *, credential_id: str, digest: str, purpose: str, value: bool) -> None:
+        """Credential ``credential_id`` (``digest``: hex SHA-256 of its JCS form, as issued) now has its
+        ``purpose`` bit ``value``. Also called when the bit already had that value; must be idempotent."""

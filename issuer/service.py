@@ -17,16 +17,17 @@ from typing import Any
 
 from chopmark.codecs import jcs
 from chopmark.codecs.dates import format_datetime
-from chopmark.errors import BadRequest, Conflict, Gone, NotFound, Unprocessable
+from chopmark.errors import BadRequest, Conflict, Gone, NotFound, RangeError, StatusEntryMismatch, Unprocessable
 from chopmark.jsonld import DocumentLoader
+from chopmark.jsonld.values import as_list
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, put_json, update_json
 from chopmark.vc import statuslist
 from chopmark.vc.credentials import issue
-from chopmark.vc.datamodel import issuer_id
+from chopmark.vc.datamodel import issuer_id, split_schemas
 from chopmark.vocab.schema import validate_for_issuance
 from chopmark.web.plumbing import Client, body_digest
-from issuer.ports import RegistryPort
+from issuer.ports import RegistryPort, StatusListener
 
 NS_CRED = "cred"
 NS_IDEM = "idem"
@@ -60,6 +61,7 @@ class Issuance:
         self._clock = clock
         self._rng = rng
         self._loader = loader
+        self._listeners: list[StatusListener] = []
 
     # -- issue -------------------------------------------------------------------------------------------
     def issue(self, client: Client, issuer: str, body: Mapping[str, Any], idempotency_key: str | None) -> Issued:
@@ -94,11 +96,20 @@ class Issuance:
         entries = [] if "credentialStatus" in credential else self._status_entries(issuer)
         if entries:
             credential["credentialStatus"] = [e for e, _ in entries] if len(entries) > 1 else entries[0][0]
+            _define_status_terms(credential)
         now = format_datetime(self._clock())
         if "credentialSchema" in credential:  # VC JSON Schema: refuse to sign what verifiers would reject
-            validate_for_issuance({**credential, "issuer": claimed or issuer["did"]})
-        signed = issue(credential, signer, suite=suite, loader=self._loader, created=now,
-                       issuer=None if "issuer" in credential else issuer["did"])
+            # VCDM 2.0 §4.11: entries of types this service cannot check are issued as they are
+            checkable, _ = split_schemas({**credential, "issuer": claimed or issuer["did"]})
+            if checkable is not None:
+                validate_for_issuance(checkable)
+        try:
+            signed = issue(credential, signer, suite=suite, loader=self._loader, created=now,
+                           issuer=None if "issuer" in credential else issuer["did"])
+        except RangeError as exc:  # VCDM 2.0 §5.3: a relatedResource digest that does not match: 422
+            if exc.instance_code != "DIGEST_MISMATCH":
+                raise
+            raise Unprocessable(exc.detail, pointer=f"/credential/{exc.pointer}", code="DIGEST_MISMATCH") from None
         digest = hashlib.sha256(jcs.canonicalize_general(signed)).hexdigest()
         record = {"id": record_id, "issuer": name, "client": client.id, "issued": now, "suite": suite,
                   "hash": digest, "logIndex": self._registry.evidence.append("credential", sha256=digest),
@@ -184,19 +195,70 @@ class Issuance:
             return {**current, "deleted": True, "credential": None}
         update_json(self._store, NS_CRED, credential_id, tombstone)
 
+    def add_status_listener(self, listener: StatusListener) -> None:
+        """Tell ``listener`` of every status bit written through :meth:`update_status` (``create_app`` subscribes
+        the sites' onboarding, which carries the change to the seller credentials derived from the credential)."""
+        self._listeners.append(listener)
+
     def update_status(self, client: Client, body: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /credentials/status``: set (true) or clear (false) one status bit of a credential."""
-        credential_id, purpose, value = _parse_status_request(body)
+        """``POST /credentials/status``: set (true) or clear (false) one status bit of a credential.
+
+        Refused with 409 (nothing written): a ``credentialStatus`` whose ``statusListCredential``,
+        ``statusListIndex`` or ``id`` is not the credential's entry for that purpose (``STATUS_ENTRY_MISMATCH``),
+        a purpose the credential has no entry for (``NO_STATUS_ENTRY``), clearing a set revocation bit
+        (``REVOCATION_PERMANENT``, Bitstring Status List 1.0 §2.1). Every accepted write, also one that changes
+        nothing, is passed to the status listeners (so repeating a request completes an interrupted cascade)."""
+        credential_id, requested, value = _parse_status_request(body)
+        purpose = requested["statusPurpose"]
         record = self._record(credential_id)
         client.require("status", record["issuer"])
         entry = next((s for s in record["status"] if s["purpose"] == purpose), None)
         if entry is None:
-            raise BadRequest(f"credential {credential_id!r} has no {purpose} status entry",
-                             code="NO_STATUS_ENTRY")
-        previous = self._registry.status_lists.set(entry["list"], entry["index"], value)
+            raise StatusEntryMismatch(f"credential {credential_id!r} has no {purpose!r} status entry",
+                                      pointer="/credentialStatus/statusPurpose", code="NO_STATUS_ENTRY",
+                                      member="statusPurpose")
         lists = self._registry.status_lists
+        _match_entry(requested, self._issued_entry(record, entry))
+        previous = lists.set(entry["list"], entry["index"], value)
+        for listener in self._listeners:
+            listener.status_changed(credential_id=credential_id, digest=record["hash"], purpose=purpose, value=value)
         return {"credentialId": credential_id, "statusPurpose": purpose, "status": value, "previous": previous,
                 "statusListCredential": lists.url_for(entry["list"]), "statusListIndex": str(entry["index"])}
+
+    def _issued_entry(self, record: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The ``BitstringStatusListEntry`` the credential carries for ``entry`` (rebuilt as issuance built it
+        when the credential was deleted and only its tombstone remains)."""
+        credential = record.get("credential")
+        carried = as_list(credential.get("credentialStatus")) if isinstance(credential, Mapping) else []
+        for candidate in carried:
+            if isinstance(candidate, Mapping) and (candidate.get("statusPurpose"), candidate.get("statusListIndex")) \
+                    == (entry["purpose"], str(entry["index"])):
+                return candidate
+        return statuslist.status_entry(self._registry.status_lists.url_for(entry["list"]), entry["index"],
+                                       entry["purpose"])
+
+
+VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"
+
+
+def _define_status_terms(credential: dict[str, Any]) -> None:
+    """A VC 1.1 credential does not define the Bitstring Status List terms the issuer adds: append their context
+    (Bitstring Status List 1.0 §2.1 defines them in the VC 2.0 context and in ``.../status/v1``)."""
+    contexts = as_list(credential.get("@context"))
+    if VC_V2_CONTEXT not in contexts and STATUS_CONTEXT not in contexts:
+        credential["@context"] = [*contexts, STATUS_CONTEXT]
+
+
+def _match_entry(requested: Mapping[str, Any], issued: Mapping[str, Any]) -> None:
+    """VCALM ``credentialStatus`` names the entry to update: each member given must be the credential's own
+    (Bitstring Status List 1.0 §2.1 entry members), else 409 naming the first that differs."""
+    for member in ("statusListCredential", "statusListIndex", "id"):
+        if member in requested and requested[member] != issued.get(member):
+            raise StatusEntryMismatch(
+                f"credentialStatus.{member} {requested[member]!r} is not the credential's: its "
+                f"{issued.get('statusPurpose')} entry has {member} {issued.get(member)!r}",
+                pointer=f"/credentialStatus/{member}", member=member)
 
 
 def _parse_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -226,7 +288,7 @@ def _parse_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return dict(credential), options
 
 
-def _parse_status_request(body: Mapping[str, Any]) -> tuple[str, str, bool]:
+def _parse_status_request(body: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
     unknown = set(body) - {"credentialId", "credentialStatus", "status", "indexAllocator"}
     if unknown:
         raise BadRequest(f"unknown members {sorted(unknown)}", code="UNKNOWN_MEMBER")
@@ -237,6 +299,9 @@ def _parse_status_request(body: Mapping[str, Any]) -> tuple[str, str, bool]:
         raise BadRequest("credentialStatus {statusPurpose} is required", pointer="/credentialStatus")
     if status.get("type", "BitstringStatusList") not in ("BitstringStatusList", "BitstringStatusListEntry"):
         raise BadRequest("credentialStatus.type must be BitstringStatusList", pointer="/credentialStatus/type")
+    for member in ("statusListCredential", "statusListIndex", "id"):
+        if member in status and not isinstance(status[member], str):
+            raise BadRequest(f"credentialStatus.{member} must be a string", pointer=f"/credentialStatus/{member}")
     if not isinstance(value, bool):
         raise BadRequest("status must be true or false", pointer="/status")
-    return credential_id, status["statusPurpose"], value
+    return credential_id, status, value

@@ -65,8 +65,12 @@ def _static(data: bytes, mimetype: str) -> Response:
 
 @bp.get("/issuers/<name>/did.json")
 def issuer_did(name: str) -> Response:
-    """An issuer's DID document (did:web:<host>:issuers:<name>)."""
-    return json_response(_registry().issuers.did_document(name), mimetype=DID_JSON)
+    """An issuer's DID document (did:web:<host>:issuers:<name>); 404 for a did:key instance (no document)."""
+    issuers = _registry().issuers
+    if issuers.get(name).get("didMethod") == "key":
+        raise NotFound(f"issuer {name!r} is a did:key instance: its DID document is derived from the DID",
+                       code="ISSUER_NOT_FOUND")
+    return json_response(issuers.did_document(name), mimetype=DID_JSON)
 
 
 @bp.get("/status-lists/<list_id>")
@@ -129,7 +133,7 @@ def admin_create_issuer() -> Response:
     """Create an issuer instance (global admin token)."""
     global_admin()
     body = json_body()
-    unknown = set(body) - {"name", "suites", "statusPurposes"}
+    unknown = set(body) - {"name", "suites", "statusPurposes", "keyTypes", "didMethod"}
     if unknown:
         raise BadRequest(f"unknown members {sorted(unknown)}", code="UNKNOWN_MEMBER")
     suites, purposes = body.get("suites"), body.get("statusPurposes", ["revocation", "suspension"])
@@ -137,13 +141,27 @@ def admin_create_issuer() -> Response:
         raise BadRequest("suites must be a list of cryptosuite names")
     if not _strings(purposes):
         raise BadRequest("statusPurposes must be a list of strings")
+    did_method = body.get("didMethod", "web")
+    if not isinstance(did_method, str):
+        raise BadRequest("didMethod must be \"web\" or \"key\"", pointer="/didMethod", code="UNKNOWN_DID_METHOD")
     issuers = _registry().issuers
     name = body.get("name")
     if not isinstance(name, str):
         raise BadRequest("name (the issuer name) is required", pointer="/name", code="INVALID_ISSUER_NAME")
-    record = issuers.create(name, suites=suites, status_purposes=purposes)
-    return json_response(issuers.public_view(record), 201,
-                         headers={"Location": f"/issuers/{record['name']}/did.json"})
+    record = issuers.create(name, suites=suites, status_purposes=purposes, did_method=did_method,
+                            key_types=_key_types(body.get("keyTypes")))
+    location = f"/admin/issuers/{record['name']}" if did_method == "key" else f"/issuers/{record['name']}/did.json"
+    return json_response(issuers.public_view(record), 201, headers={"Location": location})
+
+
+def _key_types(value: Any) -> list[KeyType] | None:
+    """The ``keyTypes`` member: a list of key type names, or absent."""
+    if value is None:
+        return None
+    if not _strings(value) or not all(v in KeyType.__members__.values() for v in value):
+        raise BadRequest(f"keyTypes must be a list of {[k.value for k in KeyType]}", pointer="/keyTypes",
+                         code="INVALID_KEY_TYPE")
+    return [KeyType(v) for v in value]
 
 
 @bp.get("/admin/issuers")
@@ -167,6 +185,9 @@ def admin_rotate_key(name: str) -> Response:
     """Rotate: add a key of ``type`` and make it the signing key; the old key stays in the DID document."""
     current_client("admin", name)
     body = json_body()
+    unknown = set(body) - {"type"}
+    if unknown:  # a typo must not rotate a key with the defaults
+        raise BadRequest(f"unknown members {sorted(unknown)}", code="UNKNOWN_MEMBER")
     try:
         key_type = KeyType(body.get("type", "Ed25519"))
     except ValueError:

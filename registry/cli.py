@@ -50,16 +50,22 @@ def issuer() -> None:
 @click.argument("name")
 @click.option("--suite", "suites", multiple=True, type=click.Choice(ISSUABLE),
               help="Cryptosuites it issues with (repeatable; default: every suite its keys allow).")
+@click.option("--key-type", "key_types", multiple=True, type=click.Choice([k.value for k in KeyType]),
+              help="Key types it holds (repeatable; default: those its suites need, else Ed25519 and P-256; "
+                   "Ed25519 for did:key).")
+@click.option("--did-method", type=click.Choice(["web", "key"]), default="web", show_default=True,
+              help="web: did:web:<host>:issuers:NAME; key: the did:key of its one key (one key type, no rotation).")
 @click.option("--no-status", is_flag=True, help="Do not add status entries to its credentials.")
 @store_options
 @json_option
 @handled
-def issuer_create(name: str, suites: tuple[str, ...], no_status: bool, store_url: str | None,
-                  data_dir: str | None, public_url: str | None, as_json: bool) -> None:
+def issuer_create(name: str, suites: tuple[str, ...], key_types: tuple[str, ...], did_method: str, no_status: bool,
+                  store_url: str | None, data_dir: str | None, public_url: str | None, as_json: bool) -> None:
     """Create issuer NAME with keys (Ed25519 and P-256 by default) and print its DID."""
     registry = open_registry(load_settings(store_url, data_dir, public_url))
     record = registry.issuers.create(name, suites=list(suites) or None,
-                                     status_purposes=() if no_status else ("revocation", "suspension"))
+                                     status_purposes=() if no_status else ("revocation", "suspension"),
+                                     key_types=[KeyType(k) for k in key_types] or None, did_method=did_method)
     _out(registry.issuers.public_view(record), as_json, lambda: _issuer_table([record], registry))
 
 
@@ -98,7 +104,8 @@ def issuer_show(name: str, did_document: bool, store_url: str | None, data_dir: 
 @handled
 def issuer_rotate(name: str, key_type: str, store_url: str | None, data_dir: str | None,
                   public_url: str | None, as_json: bool) -> None:
-    """Add a new KEY_TYPE key and sign with it from now on; the old key stays in the DID document."""
+    """Add a new KEY_TYPE key and sign with it from now on; the old key stays in the DID document (refused for
+    a did:key issuer: a new key would be a new DID)."""
     registry = open_registry(load_settings(store_url, data_dir, public_url))
     record = registry.issuers.rotate(name, KeyType(key_type))
     _out(registry.issuers.public_view(record), as_json, lambda: _issuer_table([record], registry))

@@ -12,6 +12,9 @@ Storage layout (one store, every operation on one key, so SQLite, Redis and Redi
   entry is never lost, and its index is final.
 * ``tlog-tile`` / ``L/N``: the tree hashes, as tiles of height 8 (:mod:`registry.evidence_tiles`).
 * ``tlog-hash`` / leaf hash (hex): the index of the first entry with that leaf hash (proofs by hash).
+* ``tlog-sha256`` / content SHA-256 (hex), and ``type/sha256``: the index of the first entry (of that type) whose
+  content is that hash: its ``sha256`` member, or the SHA-256 of its ``data`` bytes (:func:`content_sha256`). A
+  user who logged ``{"type": "photo", "sha256": X}`` finds the entry and its proof by ``X`` alone.
 * ``tlog-time`` / ``N``: when each entry of level-0 tile ``N`` was integrated (ms since the epoch).
 * ``tlog-state`` / ``evidence``: ``{size, root, frontier, note, time, prev}``, the current checkpoint. The
   frontier (the right-edge complete subtrees, RFC 9162 compact range) lets the next integration extend the tree
@@ -21,8 +24,8 @@ Storage layout (one store, every operation on one key, so SQLite, Redis and Redi
 Integration (:meth:`EvidenceLog.integrate`, the sequencer, one at a time under the lock; any request may run
 it, and under load one run takes every pending entry, so appends are batched): read the pending entries
 ``[size, length)`` with one ``read``; hash them; extend the frontier, collecting the tile hashes it creates;
-write each touched tile once; index the leaf hashes; sign the new checkpoint; compare-and-set the state; then
-record the integration times. Tiles first, state last: a crash in between leaves only tile hashes beyond the
+write each touched tile once; index the leaf and content hashes; sign the new checkpoint; compare-and-set the
+state; then record the integration times. Tiles first, state last: a crash in between leaves only tile hashes beyond the
 state's size, which the next integration recomputes identically (tiles only grow and their content is a
 function of the entries), so no checkpoint is ever inconsistent with an earlier one. The state records the
 size it grew from (``prev``), so the next integration first completes the times of a crashed run.
@@ -31,6 +34,7 @@ size it grew from (``prev``), so the next integration first completes the times 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -49,11 +53,12 @@ from chopmark.tlog.note import Checkpoint, SignedCheckpoint, valid_key_name
 from chopmark.tlog.note import verifier_key as note_verifier_key
 from registry.evidence_tiles import LogCorrupted, Tiles, TileWriter, read_time, write_times
 
-__all__ = ["MAX_BATCH", "MAX_DATA", "EvidenceLog", "leaf_bytes"]
+__all__ = ["MAX_BATCH", "MAX_DATA", "EvidenceLog", "content_sha256", "leaf_bytes"]
 
 LOG = "evidence"
 NS_ENTRY = "tlog-entry"
 NS_HASH = "tlog-hash"
+NS_CONTENT = "tlog-sha256"
 NS_STATE = "tlog-state"
 NS_LOCK = "tlog-lock"
 TYPE_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
@@ -81,6 +86,15 @@ def leaf_bytes(entry_type: str, *, data: bytes | None = None, sha256: str | None
     if not isinstance(sha256, str) or not SHA256_RE.fullmatch(sha256):
         raise BadRequest("sha256 must be 64 lowercase hexadecimal digits", pointer="/sha256", code="INVALID_SHA256")
     return jcs.canonicalize_general({"type": entry_type, "sha256": sha256})
+
+
+def content_sha256(leaf: bytes) -> tuple[str, str]:
+    """``(type, sha256)`` of a leaf: the hash an entry is found by is its ``sha256`` member, or the SHA-256 (hex)
+    of its ``data`` bytes (the bytes that were logged, not their base64)."""
+    entry = json.loads(leaf)
+    if "sha256" in entry:
+        return entry["type"], entry["sha256"]
+    return entry["type"], hashlib.sha256(base64.b64decode(entry["data"])).hexdigest()
 
 
 def _leaf_of(item: Mapping[str, Any]) -> bytes:
@@ -206,7 +220,7 @@ class EvidenceLog:
         frontier = tlog.frontier_extend(tlog.CompactRange(size, state.frontier if state else ()), leaves,
                                         tiles.on_node)
         tiles.write(self._store)  # 1. tiles (and the hash index) before the state: see the module doc
-        self._index(size, leaves)
+        self._index(size, pending, leaves)
         root = frontier.root()  # RFC 9162 §2.1.1 MTH of the new size
         signer = self._signer()
         # tlog-checkpoint §Note text, signed as a C2SP signed note by the key named after the origin
@@ -218,12 +232,23 @@ class EvidenceLog:
         write_times(self._store, size, frontier.size, new.millis)  # 3. repaired by the next run after a crash
         return new.signed(self.origin)
 
-    def _index(self, first: int, leaves: Sequence[bytes]) -> None:
-        """Leaf hash -> index of its first occurrence (existing records win: they are earlier)."""
-        index: dict[str, bytes] = {}
+    def _index(self, first: int, entries: Sequence[bytes], leaves: Sequence[bytes]) -> None:
+        """Leaf hash, content hash and ``type/content hash`` -> index of the first occurrence (existing records
+        win: they are earlier)."""
+        by_leaf: dict[str, bytes] = {}
         for offset, leaf in enumerate(leaves):
-            index.setdefault(leaf.hex(), str(first + offset).encode())
-        self._store.create_many(NS_HASH, index)
+            by_leaf.setdefault(leaf.hex(), str(first + offset).encode())
+        self._store.create_many(NS_HASH, by_leaf)
+        self._store.create_many(NS_CONTENT, _content_index(first, entries))
+
+    def reindex(self, batch: int = MAX_BATCH) -> int:
+        """Index the content hashes of every entry in the current checkpoint (entries logged before the content
+        index existed); idempotent, existing records are kept. Returns how many entries were read."""
+        size = self.tree_size()
+        for start in range(0, size, batch):
+            entries = self._store.read(NS_ENTRY, LOG, start, min(size, start + batch))
+            self._store.create_many(NS_CONTENT, _content_index(start, entries))
+        return size
 
     def wait_integrated(self, index: int, timeout: float) -> SignedCheckpoint | None:
         """Integrate (or wait for another integration) until entry ``index`` is in a checkpoint; return that
@@ -320,6 +345,24 @@ class EvidenceLog:
                            code="ENTRY_NOT_FOUND")
         return self.inclusion_proof(int(found), size)
 
+    def find(self, sha256: str, entry_type: str | None = None, size: int | None = None) -> int:
+        """The index of the first entry (of type ``entry_type`` when given) whose content hash is ``sha256``
+        (:func:`content_sha256`) in the tree of ``size`` entries (default: the current checkpoint's); one store
+        read. BadRequest for a malformed hash or type, NotFound when no such entry is in that tree."""
+        if not isinstance(sha256, str) or not SHA256_RE.fullmatch(sha256.lower()):
+            raise BadRequest("sha256 must be 64 hexadecimal digits", code="INVALID_SHA256")
+        if entry_type is not None and not TYPE_RE.fullmatch(entry_type):
+            raise BadRequest(f"entry type {entry_type!r} must match ^[a-z][a-z0-9-]{{0,31}}$",
+                             code="INVALID_ENTRY_TYPE")
+        size = self._size(size)
+        key = sha256.lower() if entry_type is None else f"{entry_type}/{sha256.lower()}"
+        found = self._store.get(NS_CONTENT, key)
+        if found is None or int(found) >= size:
+            kind = "" if entry_type is None else f" of type {entry_type}"
+            raise NotFound(f"no entry{kind} with sha256 {sha256.lower()} in the tree of size {size}",
+                           code="ENTRY_NOT_FOUND")
+        return int(found)
+
     def consistency_proof(self, old: int, new: int | None = None) -> dict[str, Any]:
         """RFC 9162 §2.1.4.1: ``{from, to, hashes}`` proving the tree of ``new`` entries (default: the current
         checkpoint's) extends the tree of ``old`` entries (``0 < old <= new``)."""
@@ -334,6 +377,17 @@ class EvidenceLog:
     def root(self, size: int) -> bytes:
         """The root hash of the tree of the first ``size`` entries (``size`` <= the current checkpoint's)."""
         return tlog.mth(0, self._size(size), self._tiles.reader())
+
+
+def _content_index(first: int, entries: Sequence[bytes]) -> dict[str, bytes]:
+    """Content hash and ``type/content hash`` -> index of the first of ``entries`` (at ``first``) carrying it."""
+    index: dict[str, bytes] = {}
+    for offset, entry in enumerate(entries):
+        position = str(first + offset).encode()
+        entry_type, digest = content_sha256(entry)
+        index.setdefault(digest, position)
+        index.setdefault(f"{entry_type}/{digest}", position)
+    return index
 
 
 def _check_int(value: object, name: str) -> None:

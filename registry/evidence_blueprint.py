@@ -1,5 +1,7 @@
 """HTTP routes of the evidence log: append (token with scope issue or admin), and the public reads: entries,
-inclusion and consistency proofs (RFC 9162), the signed checkpoint and the log key (C2SP).
+inclusion and consistency proofs (RFC 9162), the signed checkpoint and the log key (C2SP). An entry is found by
+its index, its leaf hash, or the SHA-256 it carries (``?sha256=``: its ``sha256`` member or the SHA-256 of its
+data, see :func:`registry.evidence.content_sha256`).
 
 Nothing is deleted or rewritten: the only write is ``POST /log/entries``, for every token alike (admins too);
 other methods on these paths are answered 405.
@@ -135,19 +137,45 @@ def _required_uint(name: str) -> int:
     return value
 
 
+def _entry_type() -> str | None:
+    """The optional ``type`` filter of a lookup by ``sha256``."""
+    entry_type = request.args.get("type")
+    if entry_type is not None and "sha256" not in request.args:
+        raise BadRequest("the query parameter type filters a lookup by sha256 only", code="INVALID_PARAMETER")
+    return entry_type
+
+
+@bp.get("/log/entries")
+def find_entry() -> Response:
+    """``?sha256=[&type=]``: the first entry (of that type) carrying that SHA-256 (its ``sha256`` member, or the
+    SHA-256 of its data) in the current checkpoint, as ``GET /log/entries/{index}`` answers it."""
+    log = _log()
+    sha256 = request.args.get("sha256")
+    if sha256 is None:
+        raise BadRequest("the query parameter sha256 is required (or GET /log/entries/{index})",
+                         code="MISSING_PARAMETER")
+    entry_type = _entry_type()
+    log.integrate()
+    return json_response(log.entry(log.find(sha256, entry_type)))
+
+
 @bp.get("/log/proofs/inclusion")
 def inclusion_proof() -> Response:
-    """``?index=&size=`` or ``?hash=&size=`` (size: default the current checkpoint's) →
-    ``{index, size, leafHash, hashes}``."""
+    """``?index=``, ``?hash=`` (leaf hash) or ``?sha256=[&type=]`` (the SHA-256 an entry carries), each with
+    ``&size=`` (default the current checkpoint's) → ``{index, size, leafHash, hashes}``."""
     log = _log()
     size = _uint("size")
-    leaf_hash = request.args.get("hash")
-    if (leaf_hash is None) == ("index" not in request.args):
-        raise BadRequest("give exactly one of index and hash", code="MISSING_PARAMETER")
+    entry_type = _entry_type()
+    given = [name for name in ("index", "hash", "sha256") if name in request.args]
+    if len(given) != 1:
+        raise BadRequest("give exactly one of index, hash and sha256", code="MISSING_PARAMETER")
     if size is None:
         log.integrate()
-    if leaf_hash is not None:
-        return json_response(log.inclusion_proof_by_hash(leaf_hash, size))
+    if given == ["hash"]:
+        return json_response(log.inclusion_proof_by_hash(request.args["hash"], size))
+    if given == ["sha256"]:
+        index = log.find(request.args["sha256"], entry_type, size)
+        return json_response(log.inclusion_proof(index, size))
     return json_response(log.inclusion_proof(_required_uint("index"), size))
 
 

@@ -1,7 +1,10 @@
 """The evidence log's signing key: Ed25519, sealed in the registry's key store, created on first use.
 
-The key is also a verification method of the host's DID document (``did:web:<host>#log-key``, a Multikey
-listed for assertionMethod), so the log key can be found from the registry's DID as well as at ``/log/key``.
+The key is also a verification method of the host's DID document (``did:web:<host>#log-key``, a Multikey), so
+the log key can be found from the registry's DID as well as at ``/log/key``. It is listed under its own
+verification relationship (``https://chopmark.org/vocab#logSigning``, see :data:`registry.issuers.LOG_SIGNING`),
+never under ``assertionMethod``: a credential signed with it fails verification (proofPurpose assertionMethod
+is not authorized for it, Controlled Identifiers 1.0 §3.3 "Retrieve Verification Method").
 """
 
 from __future__ import annotations

@@ -1,10 +1,18 @@
-"""Issuer instances (tenants): their did:web identifiers, keys, DID documents and key rotation.
+"""Issuer instances (tenants): their DIDs (did:web or did:key), keys, DID documents and key rotation.
 
-An issuer ``NAME`` is ``did:web:<public host>:issuers:NAME``; its DID document is served at
+An issuer ``NAME`` is ``did:web:<public host>:issuers:NAME`` by default; its DID document is served at
 ``/issuers/NAME/did.json`` and the host's own DID (``did:web:<public host>``) at ``/.well-known/did.json``
 (did:web method specification §3.2 "Read": the path maps to ``/<segments>/did.json`` or ``/.well-known``).
 Rotation adds a key and makes it the signing key for its type; the old key stays in the document (so earlier
 credentials still verify) until it is removed deliberately.
+
+An instance created with ``did_method="key"`` is the did:key of its one signing key (The did:key Method v0.7:
+``did:key:<multibase>``, verification method ``did:key:<multibase>#<multibase>``): resolvable by anyone with no
+fetch, no document served. One key per DID, so it has exactly one key type, and it cannot rotate (a new key
+is a new DID: create a new instance). Every instance holds only the key types its suites need (or those chosen
+with ``key_types``); asking to sign with a suite whose key type it lacks is ``KEY_TYPE_NOT_AVAILABLE``.
+The log key of the host DID is in ``verificationMethod`` and under its own relationship (:data:`LOG_SIGNING`),
+never under ``assertionMethod``: it cannot sign a credential.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from chopmark.codecs.dates import format_datetime
+from chopmark.dids import resolve_did_key
 from chopmark.errors import BadRequest, Conflict, NotFound
 from chopmark.integrity.suites import ISSUABLE, SUITES, Cryptosuite
 from chopmark.keys import KeyType, Signer
@@ -29,6 +38,10 @@ NAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 DEFAULT_KEY_TYPES = (KeyType.ED25519, KeyType.P256)
 PURPOSES = ("revocation", "suspension")
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
+DID_METHODS = ("web", "key")
+#: The verification relationship of the evidence log key in the host DID document (not assertionMethod: the
+#: log key signs checkpoints, never credentials).
+LOG_SIGNING = "https://chopmark.org/vocab#logSigning"
 Methods = list[dict[str, Any]]  # verification methods of a DID document
 
 
@@ -48,6 +61,34 @@ def key_types_for(suites: Iterable[str]) -> tuple[KeyType, ...]:
         if not any(kt in wanted for kt in suite.key_types):
             wanted.append(sorted(suite.key_types, key=lambda k: list(KeyType).index(k))[0])
     return tuple(wanted)
+
+
+def plan_keys(suites: list[str] | None, key_types: Iterable[KeyType] | None, did_method: str
+              ) -> tuple[KeyType, ...]:
+    """The key types of a new instance: ``key_types`` when given (each must serve one of ``suites``, and each
+    suite must have one), else those ``suites`` need, else Ed25519 and P-256 (Ed25519 alone for did:key). A
+    did:key instance has exactly one key type."""
+    if did_method not in DID_METHODS:
+        raise BadRequest(f"DID method must be one of {', '.join(DID_METHODS)}, not {did_method!r}",
+                         code="UNKNOWN_DID_METHOD")
+    chosen_types = tuple(dict.fromkeys(key_types)) if key_types else ()
+    if chosen_types:
+        for name in suites or ():
+            if not set(_suite(name).key_types) & set(chosen_types):
+                raise BadRequest(f"{name} needs a {' or '.join(sorted(_suite(name).key_types))} key; the chosen "
+                                 f"key types are {', '.join(chosen_types)}", code="KEY_TYPE_MISMATCH")
+        for key_type in chosen_types:
+            if suites and not any(key_type in _suite(name).key_types for name in suites):
+                raise BadRequest(f"no chosen suite signs with a {key_type} key", code="KEY_TYPE_MISMATCH")
+        wanted = chosen_types
+    elif suites:
+        wanted = key_types_for(suites)
+    else:
+        wanted = (KeyType.ED25519,) if did_method == "key" else DEFAULT_KEY_TYPES
+    if did_method == "key" and len(wanted) != 1:
+        raise BadRequest(f"a did:key instance holds exactly one key, but these suites need {', '.join(wanted)}; "
+                         "choose one key type", code="DID_KEY_ONE_KEY_TYPE")
+    return wanted
 
 
 def _suite(name: str) -> Cryptosuite:
@@ -72,21 +113,36 @@ class Issuers:
         self._documents: dict[str, tuple[bytes, bytes]] = {}
 
     def did_for(self, name: str) -> str:
-        """The DID of issuer ``name`` (the host's own DID for the reserved host identity)."""
+        """The DID of issuer ``name`` (the host's own DID for the reserved host identity): its did:key when it
+        is a did:key instance, else its did:web (also for names that do not exist yet)."""
+        if name != HOST and NAME_RE.fullmatch(name):
+            record = get_json(self._store, NS, name)
+            if record is not None:
+                return self._did(record)
+        return self._web_did(name)
+
+    def _web_did(self, name: str) -> str:
         return f"did:web:{self._host}" if name == HOST else f"did:web:{self._host}:issuers:{name}"
+
+    def _did(self, record: dict[str, Any]) -> str:
+        # a did:web follows this service's public URL (a CLI run with another --public-url cannot skew it)
+        return str(record["did"]) if record.get("didMethod") == "key" else self._web_did(record["name"])
 
     def did_of(self, name: str) -> str:
         """The DID of the existing issuer instance ``name`` (NotFound when there is none)."""
         return str(self.get(name)["did"])
 
-    def create(self, name: str, *, suites: Iterable[str] | None = None,
-               status_purposes: Iterable[str] = PURPOSES) -> dict[str, Any]:
-        """Create issuer ``name`` with one key per needed key type (Ed25519 and P-256 by default)."""
-        return self._create(check_name(name), suites=suites, status_purposes=status_purposes)
+    def create(self, name: str, *, suites: Iterable[str] | None = None, status_purposes: Iterable[str] = PURPOSES,
+               key_types: Iterable[KeyType] | None = None, did_method: str = "web") -> dict[str, Any]:
+        """Create issuer ``name`` with one key per key type (see :func:`plan_keys`; Ed25519 and P-256 by
+        default); ``did_method="key"`` makes its DID the did:key of its one key."""
+        return self._create(check_name(name), suites=suites, status_purposes=status_purposes,
+                            key_types=key_types, did_method=did_method)
 
-    def _create(self, name: str, *, suites: Iterable[str] | None, status_purposes: Iterable[str]) -> dict[str, Any]:
-        chosen = list(suites) if suites is not None else None
-        key_types = key_types_for(chosen) if chosen else DEFAULT_KEY_TYPES
+    def _create(self, name: str, *, suites: Iterable[str] | None, status_purposes: Iterable[str],
+                key_types: Iterable[KeyType] | None = None, did_method: str = "web") -> dict[str, Any]:
+        chosen = list(suites) if suites else None
+        key_types = plan_keys(chosen, key_types, did_method)
         purposes = [p for p in status_purposes]
         for purpose in purposes:
             if purpose not in PURPOSES:
@@ -94,12 +150,19 @@ class Issuers:
         if get_json(self._store, NS, name) is not None:
             raise Conflict(f"issuer {name!r} already exists", code="ISSUER_EXISTS")
         now = format_datetime(self._clock())
-        record: dict[str, Any] = {"name": name, "did": self.did_for(name), "created": now, "keys": [],
-                                  "signing": {}, "nextKey": 1, "statusPurposes": purposes,
+        record: dict[str, Any] = {"name": name, "did": self._web_did(name), "didMethod": did_method,
+                                  "created": now, "keys": [], "signing": {}, "nextKey": 1,
+                                  "statusPurposes": purposes,
                                   "suites": chosen or [s for s in ISSUABLE if set(SUITES[s].key_types) &
                                                        set(key_types)]}
         for key_type in key_types:
             self._new_key(record, key_type, now)
+        if did_method == "key":
+            # The did:key Method v0.7 "Document Creation": did:key:<mb>, verification method <did>#<mb>
+            key = record["keys"][0]
+            record["did"] = "did:key:" + key["publicKeyMultibase"]
+            key["id"] = key["publicKeyMultibase"]
+            record["signing"][key["type"]] = key["id"]
         record["defaultSuite"] = record["suites"][0]
         if not create_json(self._store, NS, name, record):
             raise Conflict(f"issuer {name!r} already exists", code="ISSUER_EXISTS")
@@ -120,32 +183,33 @@ class Issuers:
         record = get_json(self._store, NS, name) if (name == HOST or NAME_RE.fullmatch(name)) else None
         if record is None:
             raise NotFound(f"no issuer named {name!r}", code="ISSUER_NOT_FOUND")
-        # the DID follows this service's public URL (a CLI run with another --public-url cannot skew it)
-        return {**record, "did": self.did_for(name)}
+        return {**record, "did": self._did(record)}
 
     def list(self) -> list[dict[str, Any]]:
         """Every issuer (not the host identity), sorted by name."""
-        return [{**json.loads(value), "did": self.did_for(key)} for key, value in self._store.scan(NS) if key != HOST]
+        records = [json.loads(value) for key, value in self._store.scan(NS) if key != HOST]
+        return [{**record, "did": self._did(record)} for record in records]
 
     def public_view(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record without key-store references (safe to print or return)."""
         keys = [{k: v for k, v in key.items() if k != "ref"} for key in record["keys"]]
-        return {"name": record["name"], "did": self.did_for(record["name"]), "created": record["created"], "keys": keys,
-                "signing": record["signing"], "suites": record["suites"], "defaultSuite": record["defaultSuite"],
-                "statusPurposes": record["statusPurposes"]}
+        return {"name": record["name"], "did": self._did(record), "didMethod": record.get("didMethod", "web"),
+                "created": record["created"], "keys": keys, "signing": record["signing"], "suites": record["suites"],
+                "defaultSuite": record["defaultSuite"], "statusPurposes": record["statusPurposes"]}
 
     def document_bytes(self, name: str) -> bytes:
         """The DID document as JSON bytes, read fresh from the store and rebuilt only when the record changed
         (the service's own did:web resolution path)."""
         raw = self._store.get(NS, name) if (name == HOST or NAME_RE.fullmatch(name)) else None
-        if raw is None:
-            raise NotFound(f"no issuer named {name!r}", code="ISSUER_NOT_FOUND")
+        if raw is None or json.loads(raw).get("didMethod") == "key":
+            # a did:key instance has no did:web document: its DID resolves from the DID itself
+            raise NotFound(f"no did:web issuer named {name!r}", code="ISSUER_NOT_FOUND")
         extra = self._extra_methods(name)
         stamp = raw + json.dumps(extra).encode()
         cached = self._documents.get(name)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        document = json.dumps(self._document(json.loads(raw) | {"did": self.did_for(name)}, extra)).encode()
+        document = json.dumps(self._document(json.loads(raw) | {"did": self._web_did(name)}, extra)).encode()
         if len(self._documents) >= 4096:
             self._documents.clear()
         self._documents[name] = (stamp, document)
@@ -153,8 +217,12 @@ class Issuers:
 
     def did_document(self, name: str) -> dict[str, Any]:
         """The DID document (Controlled Identifiers 1.0 / DID Core): every key as a Multikey, all of them
-        listed for assertionMethod and authentication (retired keys too, so older proofs still verify)."""
-        return self._document(self.get(name), self._extra_methods(name))
+        listed for assertionMethod and authentication (retired keys too, so older proofs still verify); for a
+        did:key instance, the document the did:key method derives from the DID."""
+        record = self.get(name)
+        if record.get("didMethod") == "key":
+            return resolve_did_key(record["did"])
+        return self._document(record, self._extra_methods(name))
 
     def _extra_methods(self, name: str) -> Methods:
         return self._host_methods(self.did_for(HOST)) if name == HOST and self._host_methods else []
@@ -165,13 +233,18 @@ class Issuers:
         methods = [{"id": f"{did}#{key['id']}", "type": "Multikey", "controller": did,
                     "publicKeyMultibase": key["publicKeyMultibase"]} for key in record["keys"]]
         ids = [m["id"] for m in methods]
-        return {"@context": list(DID_CONTEXTS), "id": did, "verificationMethod": methods + extra,
-                "assertionMethod": ids + [m["id"] for m in extra], "authentication": ids, "capabilityInvocation": ids}
+        document = {"@context": list(DID_CONTEXTS), "id": did, "verificationMethod": methods + extra,
+                    "assertionMethod": ids, "authentication": ids, "capabilityInvocation": ids}
+        if extra:  # the log key: its own relationship, so it can never sign a credential (assertionMethod)
+            document[LOG_SIGNING] = [m["id"] for m in extra]
+        return document
 
     def rotate(self, name: str, key_type: KeyType) -> dict[str, Any]:
         """Add a new key of ``key_type`` and make it the signing key for that type; the old key is kept."""
         now = format_datetime(self._clock())
-        self.get(name)  # no orphan key for an unknown issuer
+        if self.get(name).get("didMethod") == "key":  # no orphan key for an unknown issuer either
+            raise Conflict(f"issuer {name!r} is a did:key instance: its DID is its key, so a new key would be a new "
+                           "DID; create a new instance instead", code="DID_KEY_NO_ROTATION")
         fresh = self._keys.create(name, key_type)
 
         def change(record: dict[str, Any] | None) -> dict[str, Any]:
@@ -208,6 +281,10 @@ class Issuers:
         """The signer for ``suite_name`` (the issuer's current key of a type the suite accepts) and the record."""
         record = self.get(name)
         suite = _suite(suite_name)
+        held = {key["type"] for key in record["keys"]}
+        if not held & {key_type.value for key_type in suite.key_types}:
+            raise BadRequest(f"{suite_name} needs a {' or '.join(sorted(suite.key_types))} key; issuer {name!r} "
+                             f"holds only {', '.join(sorted(held))} keys", code="KEY_TYPE_NOT_AVAILABLE")
         if suite_name not in record["suites"]:
             raise BadRequest(f"issuer {name!r} is not configured for {suite_name}; it issues with "
                              f"{', '.join(record['suites'])}", code="SUITE_NOT_CONFIGURED")

@@ -8,6 +8,11 @@
 * ``monitor --url BASE --key LOGKEY --state FILE``: fetch the current checkpoint, check its signature, prove it
   consistent with the last one this monitor saw (``GET /log/proofs/consistency``) and only then remember it.
   A checkpoint that is not consistent (another history under the same key: a split view) is refused.
+* ``find SHA256 --url BASE [--type T] [--key LOGKEY]``: the entry carrying that SHA-256 (its ``sha256`` member or
+  the SHA-256 of its data, e.g. a photo's hash), its inclusion proof and the checkpoint it is proved against;
+  with ``--key`` the proof is also verified offline, as ``verify-inclusion`` does.
+* ``reindex [--store/--data-dir]`` (operators, once after upgrading): index the content hashes of entries
+  appended before the lookup by SHA-256 existed.
 * ``checkpoint --url BASE`` and ``key --url BASE`` print what the server publishes.
 
 ``LOGKEY`` is a C2SP verifier key, or a file holding one. Exit codes: 0 verified / consistent, 1 refused
@@ -21,12 +26,14 @@ import os
 import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+from chopmark.cli.kit import handled, json_option, load_settings, store_options
 from chopmark.errors import ChopmarkError
 from chopmark.tlog import note
 from chopmark.tlog.checks import check_consistency, check_inclusion
@@ -111,7 +118,12 @@ def _fetch(url: str) -> str:
         with urllib.request.urlopen(url, timeout=TIMEOUT) as reply:
             return str(reply.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
-        raise click.ClickException(f"{url} answered {exc.code}") from None
+        with exc:
+            try:
+                detail = json.loads(exc.read()).get("detail")
+            except (ValueError, AttributeError, OSError):
+                detail = None
+        raise click.ClickException(f"{url} answered {exc.code}" + (f": {detail}" if detail else "")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot fetch {url}: {exc}") from None
 
@@ -172,6 +184,41 @@ def monitor(base: str, key: str, state: str) -> None:
             _split_view(result, f"checkpoint {new.size} is not consistent with {old.size}: {checked['failure']}")
     _save(path, fetched)
     _finish({**result, "status": "consistent"}, True)
+
+
+@log_group.command("find")
+@click.argument("sha256")
+@click.option("--url", "base", required=True, help="The service's base URL.")
+@click.option("--type", "entry_type", help="Only an entry of this type (e.g. photo).")
+@click.option("--key", "key", help="The log's verifier key (or a file): verify the proof offline too.")
+def find(sha256: str, base: str, entry_type: str | None, key: str | None) -> None:
+    """Find the first entry carrying SHA256 and print it with its inclusion proof and checkpoint (exit 1 when
+    none is logged or, with --key, when the proof does not verify)."""
+    base = base.rstrip("/")
+    signed = _fetch(base + "/log/checkpoint")
+    size = signed.splitlines()[1] if len(signed.splitlines()) > 1 else "0"
+    query = urllib.parse.urlencode({"sha256": sha256, "size": size, **({"type": entry_type} if entry_type else {})})
+    proof = json.loads(_fetch(f"{base}/log/proofs/inclusion?{query}"))
+    entry = json.loads(_fetch(f"{base}/log/entries/{int(proof['index'])}"))
+    result: dict[str, Any] = {"entry": entry, "inclusionProof": proof, "checkpoint": signed}
+    if key is None:
+        _finish(result, True)
+    checked = check_inclusion(entry, proof, signed, _verifier(key))
+    _finish({**result, "verified": checked["verified"], **({"failure": checked["failure"]}
+                                                           if "failure" in checked else {})}, checked["verified"])
+
+
+@log_group.command("reindex")
+@store_options
+@json_option
+@handled
+def reindex(store_url: str | None, data_dir: str | None, public_url: str | None, as_json: bool) -> None:
+    """Index the SHA-256 of every logged entry (for entries appended before lookups by SHA-256 existed)."""
+    from registry.cli import open_registry
+
+    registry = open_registry(load_settings(store_url, data_dir, public_url))
+    count = registry.evidence.reindex()
+    click.echo(json.dumps({"indexed": count}) if as_json else f"Indexed the SHA-256 of {count} entries")
 
 
 @log_group.command("checkpoint")

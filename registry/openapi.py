@@ -70,6 +70,9 @@ def log_paths() -> dict[str, Any]:
     location = {"Location": {"description": "The first appended entry.", "required": True,
                              "schema": {"type": "string"}}}
     size = _query("size", "The tree size (default: the current checkpoint's).", INTEGER)
+    sha256 = ("The SHA-256 (hex) the entry carries: its sha256 member, or the SHA-256 of its data bytes (e.g. a "
+              "photo's hash logged as {type: photo, sha256}); the first such entry is found")
+    entry_type = _query("type", "Only entries of this type (with sha256).", ENTRY_TYPE)
     text = ("text/plain",)
     return {
         "/log/entries": {"post": operation(
@@ -78,16 +81,24 @@ def log_paths() -> dict[str, Any]:
                           "AppendLogEntriesResult", headers=location),
                 "202": ok("Appended durably, not yet in a checkpoint: poll GET /log/entries/{index}.",
                           "AppendLogEntriesResult", headers=location)},
-            body="AppendLogEntriesRequest", secured=True)},
+            body="AppendLogEntriesRequest", secured=True), "get": operation(
+            "findLogEntry", "log", "Find the first entry in the current checkpoint carrying a SHA-256 (an index "
+            "lookup, not a scan); the answer is the entry with its index.",
+            ok={"200": ok("The entry.", "LogEntry")}, errors=(400, 404),
+            params=[_query("sha256", sha256 + ".", {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                           required=True), entry_type])},
         "/log/entries/{index}": {"get": operation(
             "getLogEntry", "log", "One entry: its type, exact leaf bytes and integration time.",
             ok={"200": ok("The entry.", "LogEntry")}, errors=(400, 404),
             params=[path_param("index", "The entry index.", INTEGER)])},
         "/log/proofs/inclusion": {"get": operation(
-            "getLogInclusionProof", "log", "RFC 9162 inclusion proof of an entry, by index or by leaf hash.",
+            "getLogInclusionProof", "log", "RFC 9162 inclusion proof of an entry, by index, by leaf hash or by "
+            "the SHA-256 it carries (exactly one of index, hash, sha256).",
             ok={"200": ok("The audit path.", "LogInclusionProof")}, errors=(400, 404),
-            params=[_query("index", "The entry index (or give hash).", INTEGER),
-                    _query("hash", "The leaf hash, hex (or give index).", HEX_HASH), size])},
+            params=[_query("index", "The entry index.", INTEGER),
+                    _query("hash", "The leaf hash, hex.", HEX_HASH),
+                    _query("sha256", sha256 + " (first in the tree of `size`).",
+                           {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}), entry_type, size])},
         "/log/proofs/consistency": {"get": operation(
             "getLogConsistencyProof", "log", "RFC 9162 consistency proof between two tree sizes.",
             ok={"200": ok("The proof.", "LogConsistencyProof")}, errors=(400, 404),
@@ -116,7 +127,8 @@ def _registry_paths() -> dict[str, Any]:
         "/.well-known/did.json": {"get": operation("getHostDidDocument", "registry", "The host's DID document.",
                                                    ok=did)},
         "/issuers/{name}/did.json": {"get": operation(
-            "getIssuerDidDocument", "registry", "An issuer's DID document (did:web).", ok=did, errors=(404,),
+            "getIssuerDidDocument", "registry", "An issuer's DID document (did:web; 404 for a did:key instance, "
+            "whose document is derived from its DID).", ok=did, errors=(404,),
             params=[ISSUER_PARAM])},
         "/status-lists/{id}": {"get": operation(
             "getStatusList", "registry", "The signed BitstringStatusListCredential (public, VCALM).",
@@ -142,7 +154,11 @@ def _admin_paths() -> dict[str, Any]:
     issuer = {"200": ok("The issuer.", "Issuer")}
     return {
         "/admin/issuers": {
-            "post": operation("adminCreateIssuer", "admin", "Create an issuer (global admin token).",
+            "post": operation("adminCreateIssuer", "admin",
+                              "Create an issuer (global admin token). `didMethod` `key` makes its DID the did:key "
+                              "of its one key (one key type: `keyTypes` or the suites decide, Ed25519 by default); "
+                              "`keyTypes` chooses the key types of a did:web instance (default: those its `suites` "
+                              "need, else Ed25519 and P-256).",
                               ok={"201": ok("Created.", "Issuer", headers=LOCATION)}, errors=(409,),
                               body="CreateIssuerRequest", secured=True),
             "get": operation("adminListIssuers", "admin", "Every issuer (global admin token).",
@@ -151,8 +167,9 @@ def _admin_paths() -> dict[str, Any]:
             "adminGetIssuer", "admin", "One issuer (its admin token, or a global one).", ok=issuer,
             errors=(404,), secured=True, params=[ISSUER_PARAM])},
         "/admin/issuers/{name}/keys": {"post": operation(
-            "adminRotateKey", "admin", "Add a key and make it the signing key for its type.",
-            ok={"201": ok("The issuer with its new key.", "Issuer")}, errors=(404,), body="RotateKeyRequest",
+            "adminRotateKey", "admin", "Add a key and make it the signing key for its type (409 "
+            "`DID_KEY_NO_ROTATION` for a did:key instance: a new key would be a new DID).",
+            ok={"201": ok("The issuer with its new key.", "Issuer")}, errors=(404, 409), body="RotateKeyRequest",
             secured=True, params=[ISSUER_PARAM])},
         "/admin/issuers/{name}/keys/{key_id}": {"delete": operation(
             "adminRemoveKey", "admin", "Remove a key that is not a current signing key.", ok=issuer,

@@ -6,6 +6,7 @@
   counter numbers the allocations of a list and a keyed pseudo-random permutation
   (:class:`chopmark.vc.statuslist.IndexPermutation`) maps allocation ``n`` to its index. A counter value that was
   taken by a request that then crashed is simply skipped; no index is ever handed out twice.
+* A ``revocation`` bit, once set, is never cleared (§2.1: revocation "is not reversible"); suspension bits are.
 * When a list fills, the next one is created and chained from the full list with compare-and-set, so
   concurrent requests agree on one successor.
 * The served ``BitstringStatusListCredential`` (§3.4) is signed by the issuer, re-signed only when the bits
@@ -23,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from chopmark.codecs.dates import format_datetime
-from chopmark.errors import BadRequest, Conflict, NotFound
+from chopmark.errors import BadRequest, Conflict, NotFound, RevocationPermanent
 from chopmark.jsonld import DocumentLoader
 from chopmark.store import Store
 from chopmark.store.records import create_json, get_json, update_json
@@ -36,6 +37,8 @@ NS_BITS = "slist-bits"
 NS_ALLOC = "slist-alloc"
 NS_CURRENT = "slist-current"
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+#: Bitstring Status List 1.0 §2.1: a ``revocation`` "status is not reversible"; its bits are only ever set.
+PERMANENT_PURPOSES = frozenset({"revocation"})
 
 
 @dataclass(frozen=True)
@@ -172,10 +175,20 @@ class StatusLists:
         return self.record(nxt)
 
     def set(self, list_id: str, index: int, value: bool) -> bool:
-        """Set or clear one status bit atomically; returns the previous value."""
+        """Set or clear one status bit atomically; returns the previous value.
+
+        A ``revocation`` bit is never cleared (Bitstring Status List 1.0 §2.1, ``statusPurpose`` "revocation":
+        "This status is not reversible"): clearing a set one raises :class:`RevocationPermanent`, clearing an
+        unset one writes nothing and returns False. Every other purpose (suspension) may be cleared."""
         record = self.metadata(list_id)
         if not 0 <= index < record["size"]:
             raise BadRequest(f"index {index} is outside list {list_id}", code="INDEX_OUT_OF_RANGE")
+        if not value and record["purpose"] in PERMANENT_PURPOSES:
+            if self._store.get_bit(NS_BITS, list_id, index):
+                raise RevocationPermanent(f"index {index} of {record['purpose']} list {list_id} is set, and a "
+                                          f"{record['purpose']} cannot be undone (Bitstring Status List 1.0 §2.1); "
+                                          "issue a new credential instead", pointer="/status")
+            return False  # never a write that clears: a concurrent revocation cannot be lost
         return self._store.set_bit(NS_BITS, list_id, index, value)
 
     def get(self, list_id: str, index: int) -> bool:

@@ -2,7 +2,8 @@
 
 Same ``--store`` / ``--data-dir`` / ``--public-url`` as ``serve``; safe while the server runs. The HTTP
 equivalent is ``GET``/``PUT /admin/sites/{site}/profile``. The root command builds the group with
-:func:`site_group`, passing how to open the sites of a deployment (their DIDs are the registry's).
+:func:`site_group`, passing how to open the sites of a deployment (their DIDs are the registry's) and its
+onboarding (for ``site recheck``, the cron job that re-verifies sellers whose identity was issued elsewhere).
 """
 
 from __future__ import annotations
@@ -19,16 +20,23 @@ from rich.table import Table
 from chopmark.cli.kit import handled, json_option, load_settings, store_options
 from chopmark.codecs import jcs
 from chopmark.web.settings import Settings
+from verifier.onboarding import Onboarding
 from verifier.sites import Sites
 
 #: ``open_sites(settings)``: the site profiles of the deployment ``settings`` name.
 SitesOpener = Callable[[Settings], Sites]
+#: ``open_onboarding(settings)``: the sites' onboarding of that deployment, wired as the server wires it.
+OnboardingOpener = Callable[[Settings], Onboarding]
+#: ``CHOPMARK_SELLER_RECHECK_SECONDS``: re-check a seller whose last check is older than this (default 1 hour).
+RECHECK_ENV = "CHOPMARK_SELLER_RECHECK_SECONDS"
+DEFAULT_RECHECK_SECONDS = 3600
 #: ``(store_url, data_dir, public_url) -> (sites, public URL)``: what each command calls.
 _SitesOf = Callable[[str | None, str | None, str | None], tuple[Sites, str]]
 
 
-def site_group(open_sites: SitesOpener) -> click.Group:
-    """The ``site`` command group over the sites ``open_sites`` opens."""
+def site_group(open_sites: SitesOpener, open_onboarding: OnboardingOpener | None = None) -> click.Group:
+    """The ``site`` command group over the sites ``open_sites`` opens (and ``site recheck`` over the onboarding
+    ``open_onboarding`` opens, when given)."""
     def sites_of(store_url: str | None, data_dir: str | None, public_url: str | None) -> tuple[Sites, str]:
         settings = load_settings(store_url, data_dir, public_url)
         return open_sites(settings), settings.public_url
@@ -39,6 +47,8 @@ def site_group(open_sites: SitesOpener) -> click.Group:
 
     for make in (_list_command, _show_command, _set_command):
         site.add_command(make(sites_of))
+    if open_onboarding is not None:
+        site.add_command(_recheck_command(open_onboarding))
     return site
 
 
@@ -106,3 +116,34 @@ def _set_command(sites_of: _SitesOf) -> click.Command:
         _print(sites.put(name, body).to_json(), as_json)
 
     return site_set
+
+
+def _recheck_command(open_onboarding: OnboardingOpener) -> click.Command:
+    """``site recheck``."""
+    @click.command("recheck")
+    @click.option("--site", "site_name", help="Only this site's sellers (default: every site's).")
+    @click.option("--interval", type=click.IntRange(0, 30 * 86_400), default=DEFAULT_RECHECK_SECONDS,
+                  envvar=RECHECK_ENV, show_envvar=True, show_default=True,
+                  help="Re-check sellers last checked more than this many seconds ago (0: every seller).")
+    @store_options
+    @json_option
+    @handled
+    def site_recheck(site_name: str | None, interval: int, store_url: str | None, data_dir: str | None,
+                     public_url: str | None, as_json: bool) -> None:
+        """Re-verify the identity credential of every seller whose last check is older than INTERVAL and mirror
+        its status (revoked, suspended) onto the seller credentials the site issued; run it from cron. Sellers
+        whose identity was issued by this deployment follow it at once anyway; this catches identities issued
+        elsewhere, expired ones and trust-list changes."""
+        settings = load_settings(store_url, data_dir, public_url)
+        lines = open_onboarding(settings).recheck_due(interval, site=site_name)
+        if as_json:
+            _print(lines, True)
+            return
+        table = Table(title=f"Sellers re-checked (last check over {interval} s ago)")
+        for column in ("site", "seller account", "decision", "reasons"):
+            table.add_column(column, overflow="fold")
+        for line in lines:
+            table.add_row(line["site"], line["sellerAccountId"], line["decision"], ", ".join(line["reasons"]) or "-")
+        Console(emoji=False, highlight=False).print(table)
+
+    return site_recheck

@@ -6,13 +6,21 @@ credential types the site accepts, DIDAuthentication) with a single-use challeng
 verifier check plus the site's policy, and answers a decision. On acceptance the site issues a
 ``MarketplaceSellerCredential`` to the merchant and keeps a seller record, so the site can re-verify the merchant
 later (``POST /sites/{site}/sellers/{account}/verify``). A re-verification mirrors the identity credential's
-status onto the seller credential it issued: revoked identity -> seller credential revoked, suspended ->
-suspended, reinstated -> reinstated; other sites that accepted that seller credential then see it too.
+status onto the seller credential it issued: revoked identity -> seller credential revoked (for good: revocation
+is never undone, Bitstring Status List 1.0 §2.1), suspended -> suspended, suspension lifted -> lifted; other sites
+that accepted that seller credential then see it too.
+
+Within one deployment nobody has to re-check: each seller credential is indexed by the SHA-256 digest of the
+credential it derives from (the one the seller credential names in ``identityCredential``), and
+:meth:`Onboarding.status_changed` (the issuer's ``StatusListener``, wired by ``create_app``) sets the same bit on
+every derived seller credential the moment the issuer writes it, down a chain of derivations. Identities issued
+elsewhere are re-checked on a schedule: :meth:`Onboarding.recheck_due` (``chopmark site recheck``, for cron).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -20,12 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chopmark.codecs import jcs, multibase
-from chopmark.codecs.dates import format_datetime
+from chopmark.codecs.dates import format_datetime, parse_datetime
 from chopmark.dids.web import did_web_to_url
 from chopmark.errors import ChopmarkError, NotFound
 from chopmark.jsonld.values import as_list
 from chopmark.store import Store
-from chopmark.store.records import create_json, get_json, put_json
+from chopmark.store.records import create_json, decode_json, get_json, put_json, update_json
 from chopmark.trust.domainlinkage import verify_configuration
 from chopmark.vc.datamodel import V2_CONTEXT, issuer_id
 from chopmark.vc.presentations import holder_id
@@ -43,7 +51,11 @@ NS_EXCHANGE = "onboarding"
 NS_DECISION = "onboarding-decision"
 NS_SELLER = "seller"
 NS_ACCOUNT = "seller-account"
+NS_DERIVED = "seller-derived"
 DECISION_TTL = 7 * 86_400
+#: The newest derived seller credentials kept per source credential (each onboarding adds one).
+MAX_DERIVED = 1000
+_LOG = logging.getLogger("chopmark.onboarding")
 
 
 class Onboarding:
@@ -154,12 +166,25 @@ class Onboarding:
         credential = _seller_credential(profile, account, identity, self._did_for(profile.site), now)
         credential["id"] = "urn:uuid:" + str(uuid.UUID(bytes=self._rng(16), version=4))
         record = self._issuance.issue_for(profile.site, credential, actor=f"onboarding:{exchange_id}")
+        self._index_derived(identity, {"site": profile.site, "account": account, "credentialId": record["id"]})
         key = f"{profile.site}|{account}"
         issued = [*(get_json(self._store, NS_SELLER, key) or {}).get("sellerCredentialIds", []), record["id"]]
         put_json(self._store, NS_SELLER, key,
                  {"account": account, "did": did, "site": profile.site, "onboardedAt": format_datetime(now),
-                  "identityCredential": identity, "sellerCredentialIds": issued[-50:], "mirrored": None})
+                  "checkedAt": format_datetime(now), "identityCredential": identity,
+                  "sellerCredentialIds": issued[-50:], "mirrored": None})
         return {"sellerAccountId": account, "verifiableCredential": record["credential"]}
+
+    def _index_derived(self, source: Mapping[str, Any], seller: dict[str, str]) -> None:
+        """Remember that ``seller`` derives from ``source``, under the digest of ``source`` as presented (the
+        issuer's record keeps the same SHA-256 of the JCS form, so only that very credential matches, whatever
+        ``id`` another issuer might give its own credentials)."""
+        digest = hashlib.sha256(jcs.canonicalize_general(source)).hexdigest()
+
+        def add(current: Any) -> dict[str, Any]:
+            sellers = [s for s in (current or {}).get("sellers", []) if s != seller]
+            return {"sourceId": source.get("id"), "sellers": [*sellers, seller][-MAX_DERIVED:]}
+        update_json(self._store, NS_DERIVED, digest, add)
 
     def _account(self, site: str, did: str) -> str:
         """The seller account of ``did`` at ``site``: created once, the same on every re-onboarding."""
@@ -181,8 +206,32 @@ class Onboarding:
     def recheck(self, client: Client, site: str, account: str) -> dict[str, Any]:
         """``POST /sites/{site}/sellers/{account}/verify``: verify the merchant's identity credential again (status,
         validity, trust, policy) and mirror its status onto the seller credential this site issued."""
+        return self._recheck(self.seller(client, site, account))
+
+    def recheck_due(self, interval: float, *, site: str | None = None) -> list[dict[str, Any]]:
+        """Re-check every seller (of ``site``, or of every site) whose last check is more than ``interval``
+        seconds old, as :meth:`recheck` does: the schedule for identities issued on other deployments, whose
+        status changes this deployment does not hear of (``chopmark site recheck``). One line per seller."""
+        cutoff = self._clock() - timedelta(seconds=interval)
+        out = []
+        for _, raw in self._store.scan(NS_SELLER, f"{site}|" if site else ""):
+            record = decode_json(raw)
+            last = record.get("checkedAt") or record.get("onboardedAt")
+            if last and parse_datetime(last) > cutoff:
+                continue
+            line = {"site": record["site"], "sellerAccountId": record["account"]}
+            try:
+                decision = self._recheck(record)
+            except ChopmarkError as exc:
+                out.append({**line, "decision": "error", "reasons": [exc.instance_code]})
+                continue
+            out.append({**line, "decision": decision["decision"], "reasons": sorted(
+                {r["code"] for r in decision["reasons"]})})
+        return out
+
+    def _recheck(self, record: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
-        record = self.seller(client, site, account)
+        site, account = record["site"], record["account"]
         profile = self._sites.get(site)
         now = self._clock()
         identity = record["identityCredential"]
@@ -195,23 +244,44 @@ class Onboarding:
         decision = self._decision(f"recheck:{account}", profile, evaluation)
         decision["sellerAccountId"] = account
         decision["merchant"] = merchant_claims(identity, profile)
-        self._mirror(site, record, evaluation)
+        self._mirror(site, record, evaluation, now)
         decision["elapsedMs"] = round((time.perf_counter() - started) * 1000, 2)
         return decision
 
-    def _mirror(self, site: str, record: dict[str, Any], evaluation: Evaluation) -> None:
+    def _mirror(self, site: str, record: dict[str, Any], evaluation: Evaluation, now: datetime) -> None:
+        """Every seller credential of the account takes the identity's revocation and suspension (a revocation
+        is never cleared: Bitstring Status List 1.0 §2.1, "not reversible"); the check time is recorded."""
         codes = {r["code"] for r in evaluation.reasons}
         wanted = {"revocation": "REVOKED" in codes, "suspension": "SUSPENDED" in codes}
-        if record.get("mirrored") == wanted:
-            return
-        actor = Client(id="onboarding", issuer=site, scopes=frozenset({"status"}))
         for credential_id in record["sellerCredentialIds"]:  # every seller credential of this account
-            issued = self._issuance.record(credential_id)
             for purpose, value in wanted.items():
-                if any(s["purpose"] == purpose for s in issued["status"]):
-                    self._issuance.update_status(actor, {"credentialId": credential_id, "status": value,
-                                                         "credentialStatus": {"statusPurpose": purpose}})
-        put_json(self._store, NS_SELLER, f"{site}|{record['account']}", {**record, "mirrored": wanted})
+                if value or purpose != "revocation":
+                    self._set_status(site, credential_id, purpose, value)
+        put_json(self._store, NS_SELLER, f"{site}|{record['account']}",
+                 {**record, "mirrored": wanted, "checkedAt": format_datetime(now)})
+
+    def status_changed(self, *, credential_id: str, digest: str, purpose: str, value: bool) -> None:
+        """``issuer.ports.StatusListener``: credential ``credential_id`` (SHA-256 ``digest``) now has its
+        ``purpose`` bit ``value``; every seller credential derived from it takes the same bit at once (each write
+        notifies again, so the seller credentials derived from those follow too). A failure on one is logged and
+        the others still follow; repeating the identity's status request completes the rest."""
+        derived = get_json(self._store, NS_DERIVED, digest) if len(digest) == 64 else None
+        for seller in (derived or {}).get("sellers", []):
+            try:
+                self._set_status(seller["site"], seller["credentialId"], purpose, value)
+            except ChopmarkError as exc:
+                _LOG.warning("seller credential %s (derived from %s) kept its %s status: %s %s",
+                             seller["credentialId"], credential_id, purpose, exc.instance_code, exc.detail)
+
+    def _set_status(self, site: str, credential_id: str, purpose: str, value: bool) -> None:
+        """Set ``purpose`` of a seller credential ``site`` issued, when it has such an entry."""
+        if not value and purpose == "revocation":
+            return  # revocation is permanent (Bitstring Status List 1.0 §2.1)
+        issued = self._issuance.record(credential_id)
+        if any(s["purpose"] == purpose for s in issued["status"]):
+            actor = Client(id="onboarding", issuer=site, scopes=frozenset({"status"}))
+            self._issuance.update_status(actor, {"credentialId": credential_id, "status": value,
+                                                 "credentialStatus": {"statusPurpose": purpose}})
 
 
 def _identity_status(relied: Any, checker: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]

@@ -23,17 +23,37 @@ def _verify_responses(result: str, what: str) -> dict[str, dict[str, Any]]:
                     "content": {JSON: {"schema": ref(result)}, PROBLEM: problem(400)["content"][PROBLEM]}}}
 
 
+_CHECKS_NOTE = ("`options.checks` narrows the checks (`proof` always runs); every check it leaves out is listed "
+                "in the result's `problemDetails` as a warning (`severity: warning`; ISSUER_BINDING_NOT_CHECKED, "
+                "VALIDITY_NOT_CHECKED, STATUS_NOT_CHECKED, SCHEMA_NOT_CHECKED), so `verified: true` never hides a "
+                "skipped check. Checks that cannot be performed are warnings too: a `credentialSchema` of a type "
+                "other than JsonSchema or JsonSchemaCredential (SCHEMA_NOT_CHECKED, naming the type), a "
+                "`relatedResource` this service cannot obtain without the network (RELATED_RESOURCE_NOT_CHECKED). "
+                "The digests of related resources it can obtain (pinned contexts and their published revisions, "
+                "its own DID documents) are compared (VCDM 2.0 §5.3).")
+_CHALLENGE_NOTE = ("The proof's challenge must equal `options.challenge`, which the caller may choose itself or "
+                   "take from POST /challenges, and its domain `options.domain`. A challenge from POST /challenges "
+                   "is consumed on first use whether or not the caller names it. When no challenge is checked "
+                   "(no `options.challenge` and the proof's challenge is not one of this service's) the result "
+                   "carries the warning CHALLENGE_NOT_CHECKED (in `problemDetails`, `severity: warning`).")
+
+
+def _described(op: dict[str, Any], description: str) -> dict[str, Any]:
+    """``op`` with a longer ``description`` than its summary."""
+    return {**op, "description": description}
+
+
 def _verification_paths() -> dict[str, Any]:
     """Verify credentials and presentations; challenges (VCALM paths)."""
     return {
-        "/credentials/verify": {"post": operation(
+        "/credentials/verify": {"post": _described(operation(
             "verifyCredential", "verifier", "Verify a credential (VCALM).",
             ok=_verify_responses("VerificationResult", "credential"), errors=(422,),
-            body="VerifyCredentialRequest")},
-        "/presentations/verify": {"post": operation(
+            body="VerifyCredentialRequest"), _CHECKS_NOTE)},
+        "/presentations/verify": {"post": _described(operation(
             "verifyPresentation", "verifier", "Verify a presentation and the credentials in it (VCALM).",
             ok=_verify_responses("PresentationVerificationResult", "presentation"), errors=(422,),
-            body="VerifyPresentationRequest")},
+            body="VerifyPresentationRequest"), _CHALLENGE_NOTE + " " + _CHECKS_NOTE)},
         "/challenges": {"post": operation(
             "challenge", "verifier", "A single-use challenge for options.challenge (VCALM).",
             ok={"200": ok("A fresh challenge.", "CreateChallengeResult")})},

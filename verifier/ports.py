@@ -2,7 +2,9 @@
 
 The verifier never imports another role. ``create_app`` hands the sites' onboarding an object that satisfies
 :class:`SellerCredentialIssuer` (the issuer role's issuance service): the site issues its seller credentials
-through it and mirrors an identity credential's revocation or suspension onto them.
+through it and mirrors an identity credential's revocation or suspension onto them. In the other direction the
+onboarding is the issuer's ``StatusListener`` (``Onboarding.status_changed``, subscribed by ``create_app``): a
+status bit the issuer writes reaches the seller credentials derived from that credential at once.
 """
 
 from __future__ import annotations
@@ -24,4 +26,5 @@ class SellerCredentialIssuer(Protocol):
         """The issuance record of ``credential_id`` (NotFound when unknown)."""
 
     def update_status(self, client: Client, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Set or clear one status bit, as ``POST /credentials/status`` with ``body`` would for ``client``."""
+        """Set or clear one status bit, as ``POST /credentials/status`` with ``body`` would for ``client`` (a set
+        revocation bit is never cleared: 409 ``REVOCATION_PERMANENT``)."""

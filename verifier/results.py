@@ -4,7 +4,9 @@
 ``results`` carries exactly the members the VC API defines (``proof``, ``validFrom``, ``validUntil``,
 ``credentialStatus``; for presentations ``presentation`` and ``credentials``); ``problemDetails`` lists every
 problem of every failed check, each with a ``check`` member naming the check (``dataModel``, ``proof``,
-``validity``, ``issuerBinding``, ``status``, ``holderBinding``, ``challenge``, ...).
+``validity``, ``issuerBinding``, ``status``, ``holderBinding``, ``challenge``, ...), then one problem with
+``severity: "warning"`` per check that was not performed (``VALIDITY_NOT_CHECKED``, ``CHALLENGE_NOT_CHECKED``,
+...): warnings never make ``verified`` false.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ def _problems(check: CheckResult) -> list[dict[str, Any]]:
 def problem_details(result: VerificationResult) -> list[dict[str, Any]]:
     """Every problem of ``result``'s own checks (not of enclosed credentials)."""
     return [p for check in result.checks for p in _problems(check)]
+
+
+def warnings(result: VerificationResult) -> list[dict[str, Any]]:
+    """``result``'s own warnings (checks not performed) as problem details with ``severity: warning``: VCALM's
+    result has no other member for them, and they do not make ``verified`` false."""
+    return [{**w.to_dict(), "severity": "warning"} for w in result.warnings]
 
 
 def _proof_items(result: VerificationResult, document: Any) -> list[dict[str, Any]]:
@@ -81,7 +89,7 @@ def credential_response(result: VerificationResult, credential: Any, *, return_c
     out: dict[str, Any] = {"verified": result.verified}
     if return_credential and isinstance(credential, Mapping):  # VCALM: ``credential`` is an object
         out["credential"] = credential
-    out["problemDetails"] = problem_details(result) if return_problems else []
+    out["problemDetails"] = problem_details(result) + warnings(result) if return_problems else []
     if return_results and isinstance(credential, Mapping):
         results: dict[str, Any] = {"proof": _proof_items(result, credential)}
         results.update(_dates(result, credential))
@@ -98,7 +106,7 @@ def presentation_response(result: VerificationResult, presentation: Any, *, chal
     out: dict[str, Any] = {"verified": result.verified}
     if return_presentation:
         out["verifiablePresentation"] = presentation
-    out["problemDetails"] = problem_details(result)
+    out["problemDetails"] = problem_details(result) + warnings(result)  # each credential's: in its own result
     if not isinstance(presentation, Mapping):
         return out
     own: dict[str, Any] = {"proof": _proof_items(result, presentation)}

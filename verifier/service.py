@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,13 +21,11 @@ from chopmark.errors import (
     ChopmarkError,
     CredentialStatusSet,
     DidNotFoundError,
-    InvalidChallengeError,
     StatusRangeError,
     StatusRetrievalError,
     StatusVerificationError,
     Unprocessable,
 )
-from chopmark.integrity.checks import CheckResult
 from chopmark.integrity.suites import DEFAULT_ACCEPTED
 from chopmark.jsonld import DocumentLoader
 from chopmark.jsonld.values import as_list
@@ -37,12 +35,12 @@ from chopmark.vc import statuslist
 from chopmark.vc.credentials import CredentialPolicy, check_validity, verify_credential
 from chopmark.vc.datamodel import issuer_id
 from chopmark.vc.presentations import verify_presentation
+from chopmark.vc.related import Revision, pinned_revisions
 from chopmark.vc.results import VerificationResult
 from chopmark.vocab.schema import check_schemas
-from chopmark.web.exchanges import token
+from verifier.challenges import Challenges
 from verifier.results import credential_response, presentation_response
 
-NS_CHALLENGE = "challenge"
 CREDENTIAL_CHECKS = ("proof", "validity", "issuerBinding", "status", "schema")
 CREDENTIAL_OPTIONS = frozenset({"checks", "returnResults", "returnProblemDetails", "returnCredential"})
 PRESENTATION_OPTIONS = frozenset({"challenge", "domain", "returnPresentation", "checks"})
@@ -124,7 +122,7 @@ class Verification:
         self._rng = rng
         self._loader = loader
         self._remote = remote_fetch
-        self._challenge_ttl = challenge_ttl
+        self._challenges = Challenges(store, rng, challenge_ttl)
         self._remote_docs = TtlCache(cache_seconds)
         self._cache_seconds = cache_seconds
         self._remote_lists: dict[str, _CachedList] = {}
@@ -162,18 +160,8 @@ class Verification:
 
     # -- challenges --------------------------------------------------------------------------------------
     def create_challenge(self) -> str:
-        """``POST /challenges``: a fresh single-use challenge, valid for the configured TTL."""
-        challenge = token(self._rng, 24)
-        self._store.create(NS_CHALLENGE, challenge, b"1", ttl=self._challenge_ttl)
-        return challenge
-
-    def _use_challenge(self, challenge: str) -> CheckResult:
-        """Consume ``challenge`` atomically: exactly one verification may use it."""
-        if 0 < len(challenge) <= 256 and self._store.take(NS_CHALLENGE, challenge) is not None:
-            return CheckResult.ok("challenge")
-        error = InvalidChallengeError("the challenge is unknown, expired or already used; request one from "
-                                      "POST /challenges", code="INVALID_CHALLENGE_ERROR")
-        return CheckResult.failed("challenge", [error])
+        """``POST /challenges``: a fresh single-use challenge (see :class:`verifier.challenges.Challenges`)."""
+        return self._challenges.create()
 
     # -- status ------------------------------------------------------------------------------------------
     def status_checker(self, now: datetime, max_age: float | None = None
@@ -248,16 +236,16 @@ class Verification:
     # -- verify ------------------------------------------------------------------------------------------
     def verify_credential(self, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """``POST /credentials/verify``: 200 when every requested check passed, else 400 (422: not a
-        credential at all)."""
+        credential at all). Every check ``options.checks`` leaves out is a warning in the result."""
         credential, options = _split(body, "verifiableCredential", CREDENTIAL_OPTIONS)
         checks = _checks(options)
         now = self._clock()
         result = verify_credential(credential, resolver=self.request_resolver(), now=now, loader=self._loader,
-                                   issuer_binding="issuerBinding" in checks,
+                                   issuer_binding="issuerBinding" in checks, validity="validity" in checks,
                                    status_checker=self.status_checker(now) if "status" in checks else None,
-                                   schema_checker=check_schemas if "schema" in checks else None)
-        if "validity" not in checks:
-            result.checks = [c for c in result.checks if c.check != "validity"]
+                                   schema_checker=check_schemas if "schema" in checks else None,
+                                   resources=self.related_revisions)
+        _warn_skipped(result, checks)
         response = credential_response(result, credential,
                                        return_credential=options.get("returnCredential") is True,
                                        return_results=options.get("returnResults", True) is not False,
@@ -273,7 +261,8 @@ class Verification:
         return verify_presentation(
             presentation, resolver=self.request_resolver(), now=now, challenge=challenge, domain=domain,
             loader=self._loader, accepted_suites=accepted_suites,
-            status_checker=self.status_checker(now, max_status_age), schema_checker=check_schemas)
+            status_checker=self.status_checker(now, max_status_age), schema_checker=check_schemas,
+            resources=self.related_revisions)
 
     def check_credential(self, credential: Any, *, now: datetime,
                          accepted_suites: Collection[str] = DEFAULT_ACCEPTED,
@@ -281,7 +270,8 @@ class Verification:
         """Every verifier check of one credential (proof, validity, issuer binding, status, JSON Schema)."""
         return verify_credential(credential, resolver=self.request_resolver(), now=now, loader=self._loader,
                                  accepted_suites=accepted_suites,
-                                 status_checker=self.status_checker(now, max_status_age), schema_checker=check_schemas)
+                                 status_checker=self.status_checker(now, max_status_age), schema_checker=check_schemas,
+                                 resources=self.related_revisions)
 
     def fetch_remote(self, url: str) -> bytes:
         """GET ``url`` through the SSRF-safe fetcher (allow-listed hosts only); raises when fetching is off."""
@@ -291,24 +281,55 @@ class Verification:
         return self._remote.fetch(url).body
 
     def verify_presentation(self, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
-        """``POST /presentations/verify`` with ``options.challenge`` (single use) and ``options.domain``."""
+        """``POST /presentations/verify``: the proof's challenge must equal ``options.challenge`` (the caller's
+        own, or one from ``POST /challenges``) and its domain ``options.domain``. A challenge of this service
+        is consumed on first use, named or not; with no challenge to check the result warns
+        ``CHALLENGE_NOT_CHECKED``."""
         presentation, options = _split(body, "verifiablePresentation", PRESENTATION_OPTIONS)
-        challenge, domain = options.get("challenge"), options.get("domain")
-        for name, value in (("challenge", challenge), ("domain", domain)):
+        named, domain = options.get("challenge"), options.get("domain")
+        for name, value in (("challenge", named), ("domain", domain)):
             if value is not None and not isinstance(value, str):
                 raise BadRequest(f"options.{name} must be a string", pointer=f"/options/{name}")
         checks = _checks(options)
         now = self._clock()
+        challenge, single_use = self._challenges.use(presentation, named)
         result: VerificationResult = verify_presentation(
             presentation, resolver=self.request_resolver(), now=now, challenge=challenge, domain=domain,
-            loader=self._loader, issuer_binding="issuerBinding" in checks,
+            loader=self._loader, issuer_binding="issuerBinding" in checks, validity="validity" in checks,
             status_checker=self.status_checker(now) if "status" in checks else None,
-            schema_checker=check_schemas if "schema" in checks else None)
-        if challenge is not None:
-            result.add(self._use_challenge(challenge))
+            schema_checker=check_schemas if "schema" in checks else None, resources=self.related_revisions)
+        if single_use is not None:
+            result.add(single_use)
+        for credential in result.credentials:
+            _warn_skipped(credential, checks)
         response = presentation_response(result, presentation, challenge=challenge, domain=domain,
                                          return_presentation=options.get("returnPresentation") is True)
         return (200 if result.verified else 400), response
+
+    def related_revisions(self, url: str) -> Sequence[Revision]:
+        """The revisions of a related resource obtainable without the network (VCDM 2.0 §5.3): this
+        service's own DID documents, then the pinned contexts and their published revisions."""
+        try:
+            own = self._local.did_document(url)
+        except ChopmarkError:
+            own = None
+        mine = (Revision.of(own, "this service's DID document"),) if own is not None else ()
+        return mine + pinned_revisions(url)
+
+
+_SKIPPED = {"validity": ("VALIDITY_NOT_CHECKED", "the validity period was not checked (options.checks)"),
+            "issuerBinding": ("ISSUER_BINDING_NOT_CHECKED", "the issuer was not checked against the signing key's "
+                              "controller (options.checks): the credential may be signed by anyone"),
+            "status": ("STATUS_NOT_CHECKED", "credentialStatus was not checked (options.checks)"),
+            "schema": ("SCHEMA_NOT_CHECKED", "credentialSchema was not checked (options.checks)")}
+
+
+def _warn_skipped(result: VerificationResult, checks: frozenset[str]) -> None:
+    """One warning per check ``options.checks`` left out, whether or not the credential would need it."""
+    for name in CREDENTIAL_CHECKS:
+        if name not in checks:
+            code, detail = _SKIPPED[name]
+            result.warn(code, detail, check=name)
 
 
 def _position(entry: Mapping[str, Any], credential: Mapping[str, Any]) -> int:

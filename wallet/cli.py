@@ -28,7 +28,9 @@ from wallet.cli_remote import client_for, request_from
 from wallet.core import MAX_LINKAGE_DAYS, Wallet
 from wallet.errors import UntrustedSiteError, WalletExistsError
 from wallet.http import check_service_url
+from wallet.passphrase import check_new_passphrase
 from wallet.render import console, credentials_table, entry_table, settings_table
+from wallet.status import statuses
 
 
 @click.group("wallet")
@@ -64,7 +66,7 @@ def init(session: Session, domain: str | None, path_spec: str | None, registry: 
     if session.path.exists():  # before asking for a passphrase
         raise WalletExistsError(f"a wallet already exists at {session.path}")
     registry = _registry(registry)
-    created = Wallet.create(session.path, session.passphrase(confirm=True), domain=domain,
+    created = Wallet.create(session.path, check_new_passphrase(session.passphrase(confirm=True)), domain=domain,
                             path_segments=path_spec.split(":") if path_spec else None,
                             registry_url=registry, registry_did=registry_did, kdf=session.kdf())
     url = created.did_document_url()
@@ -154,18 +156,24 @@ def domain_linkage(session: Session, origin: str | None, valid_days: int, out_fi
 
 
 @wallet.command("list")
+@click.option("--offline", is_flag=True, help="Do not ask the registry; show each credential's last known status.")
 @json_option
 @click.pass_obj
 @handled
-def list_(session: Session, as_json: bool) -> None:
-    """List the stored credentials."""
-    entries = session.open().credentials()
+def list_(session: Session, offline: bool, as_json: bool) -> None:
+    """List the stored credentials (whole ids) with their status: valid, revoked, suspended, expired,
+    not-yet-valid, or unknown. The status lists are checked through the registry when it is reachable; otherwise
+    the last known status is shown, with when it was checked."""
+    opened = session.open()
+    found = statuses(opened, client_for(session, opened), online=not offline)
+    entries = opened.credentials()
     if as_json:
-        emit_json([{k: v for k, v in e.items() if k != "credential"} for e in entries])
+        emit_json([{**{k: v for k, v in e.items() if k != "credential"}, "status": found[e["id"]].to_json()}
+                   for e in entries])
     elif not entries:
         click.echo("The wallet holds no credentials.")
     else:
-        console().print(credentials_table(entries))
+        console().print(credentials_table(entries, statuses={k: v.to_json() for k, v in found.items()}))
 
 
 @wallet.command()
@@ -250,8 +258,9 @@ def export(session: Session, destination: str, backup_passphrase_file: str | Non
            as_json: bool) -> None:
     """Write an encrypted backup of the whole wallet under a backup passphrase."""
     opened = session.open()
-    opened.export(destination, _backup_passphrase(backup_passphrase_file, confirm=True), overwrite=force,
-                  kdf=session.kdf())
+    backup_passphrase = check_new_passphrase(_backup_passphrase(backup_passphrase_file, confirm=True),
+                                             "backup passphrase")
+    opened.export(destination, backup_passphrase, overwrite=force, kdf=session.kdf())
     if as_json:
         emit_json({"exported": destination, "did": opened.did, "credentials": len(opened.credentials())})
     else:
@@ -271,6 +280,8 @@ def import_(session: Session, source: str, backup_passphrase_file: str | None, r
     backup_passphrase = _backup_passphrase(backup_passphrase_file, confirm=False)
     creating = not session.path.exists()
     passphrase = session.passphrase(confirm=creating)
+    if creating:
+        check_new_passphrase(passphrase)
     before = 0 if creating else len(Wallet.open(session.path, passphrase).credentials())
     restored = Wallet.import_backup(session.path, passphrase, source, backup_passphrase, replace=replace,
                                     kdf=session.kdf())
@@ -280,6 +291,24 @@ def import_(session: Session, source: str, backup_passphrase_file: str | None, r
                    "mode": "restore" if creating else "replace" if replace else "merge"})
     else:
         click.echo(f"Imported {source}: {restored.did} now holds {count} credential(s) ({count - before} new)")
+
+
+@wallet.command()
+@click.option("--new-passphrase-file", type=click.Path(exists=True, dir_okay=False),
+              help="File whose first line is the new passphrase (else a prompt, asked twice).")
+@json_option
+@click.pass_obj
+@handled
+def passphrase(session: Session, new_passphrase_file: str | None, as_json: bool) -> None:
+    """Change the wallet passphrase (the new one must meet the strength rule)."""
+    opened = session.open()
+    new = (read_secret(new_passphrase_file, "new passphrase") if new_passphrase_file is not None else
+           str(click.prompt("New wallet passphrase", hide_input=True, confirmation_prompt=True, err=True)))
+    opened.change_passphrase(check_new_passphrase(new))
+    if as_json:
+        emit_json({"wallet": str(session.path), "changed": True})
+    else:
+        click.echo(f"Changed the passphrase of {session.path}")
 
 
 for _command in REMOTE_COMMANDS:

@@ -6,8 +6,10 @@
   ``kybApplication`` to ``POST {authority}/exchanges/{id}``, then checks and stores the returned credential.
 * Onboarding (:meth:`WalletClient.onboard`): ``POST {site}/onboarding`` -> a request whose ``domain`` (the
   site DID) must be an active member of the trust list and the host it talks to (else
-  :class:`UntrustedSiteError`: nothing is presented); the presentation goes to ``POST {site}/onboarding/{id}``;
-  an accepted decision's MarketplaceSellerCredential is checked and stored.
+  :class:`UntrustedSiteError`: nothing is presented). The site's public profile (``GET {site}``) names the
+  types it accepts (``acceptedTypes``, any one of them): the presentation carries exactly one credential of an
+  accepted type (the first the wallet holds, in the site's order), never the rest of the wallet. It goes to
+  ``POST {site}/onboarding/{id}``; an accepted decision's MarketplaceSellerCredential is checked and stored.
 * did:web resolution: a DID whose host (and port) is the host of a service the user named (the registry, the
   authority, the sites of this run) is fetched from that service's origin, plain http included; any other
   did:web document is fetched over https by :class:`chopmark.net.fetch.SafeFetcher`. did:key is offline.
@@ -26,7 +28,7 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.jsonld.values import as_list
 from chopmark.net.fetch import SafeFetcher
 from chopmark.vocab import MERCHANT_IDENTITY
-from wallet import checks
+from wallet import checks, query
 from wallet.core import Wallet, same_host
 from wallet.errors import (
     CredentialRefusedError,
@@ -68,7 +70,7 @@ class _WebFetch:
 
     def __init__(self, http: Http, safe: Callable[[str], bytes]) -> None:
         self.origins: dict[tuple[str | None, int | None], str] = {}
-        self._http, self._safe = http, safe
+        self._http, self.safe = http, safe
         self._memo: dict[str, bytes] = {}
 
     def add(self, base_url: str) -> None:
@@ -82,7 +84,7 @@ class _WebFetch:
             parts = urlsplit(url)
             origin = self.origins.get((parts.hostname, parts.port))
             self._memo[url] = (self._http.request("GET", origin + parts.path, None, accept=_DID_ACCEPT)
-                               if origin is not None else self._safe(url))
+                               if origin is not None else self.safe(url))
         return self._memo[url]
 
 
@@ -112,6 +114,15 @@ class WalletClient:
         base = check_service_url(url)
         self._fetch.add(base)
         return base
+
+    def fetch_json(self, url: str) -> Any:
+        """The JSON document at ``url`` (a status list): from a named service's origin (plain http allowed),
+        else over HTTPS through the SSRF-safe fetcher. RemoteError / FetchError when it cannot be had."""
+        parts = urlsplit(url)
+        origin = self._fetch.origins.get((parts.hostname, parts.port))
+        if origin is None:
+            return Http.parse_json(url, self._fetch.safe(url))
+        return self.http.get_json(origin + parts.path + (f"?{parts.query}" if parts.query else ""))
 
     # --- trust ------------------------------------------------------------------------------------------
 
@@ -222,7 +233,7 @@ class WalletClient:
             raise UntrustedSiteError(f"the onboarding request of {base} names no consistent site DID")
         if not trust.is_member(self.trust_subject(), domain):
             raise UntrustedSiteError(f"{domain} is not an active member of the trust list; nothing was presented")
-        presentation = self.wallet.present(vpr, site_base_url=base)
+        presentation = self.wallet.present(vpr, site_base_url=base, accepted_types=self._accepted_types(base, vpr))
         decision = dict(self.http.post_json(f"{base}/onboarding/{quote(session_id, safe='')}",
                                             {"verifiablePresentation": presentation}))
         credential = decision.get("verifiableCredential")
@@ -232,6 +243,22 @@ class WalletClient:
             except CredentialRefusedError as exc:
                 decision["wallet"] = {"refused": exc.reasons}
         return decision
+
+    def _accepted_types(self, base: str, vpr: Mapping[str, Any]) -> list[str]:
+        """The site profile's ``acceptedTypes`` (``GET {site}``); a site that publishes no profile is taken to
+        accept any one of the types its request names."""
+        try:
+            profile = self.http.get_json(base)
+        except RemoteError:
+            profile = None
+        accepted = profile.get("acceptedTypes") if isinstance(profile, Mapping) else None
+        if isinstance(accepted, list) and all(isinstance(t, str) for t in accepted):
+            did = profile.get("did", vpr.get("domain")) if profile is not None else None
+            if did != vpr.get("domain"):
+                raise UntrustedSiteError(f"the request's domain {vpr.get('domain')} is not the site {base} (its "
+                                         f"profile names {did})")
+            return list(accepted)
+        return [query.ANY_TYPE]
 
 
 def request_identity(wallet: Wallet, authority_url: str, application: Mapping[str, Any], *,

@@ -203,6 +203,14 @@ class Wallet:
         wallet._save()
         return wallet
 
+    def change_passphrase(self, passphrase: str) -> None:
+        """Encrypt the wallet file under a new passphrase (the caller checks its strength:
+        :func:`wallet.passphrase.check_new_passphrase`)."""
+        if not passphrase:
+            raise UsageError("the wallet passphrase must not be empty")
+        self._passphrase = passphrase
+        self._save()
+
     def _replace_state(self, state: dict[str, Any]) -> None:
         self._state = _check_state(copy.deepcopy(state))
         self._pair = KeyPair.from_multikey({"secretKeyMultibase": state["holder"]["secretKeyMultibase"]})
@@ -338,6 +346,14 @@ class Wallet:
         self._save()
         return copy.deepcopy(entry)
 
+    def record_status(self, states: Mapping[str, Mapping[str, Any]]) -> None:
+        """Remember the last status checked for stored entries (``{id: {"value", "source", "checked"}}``), shown
+        when the registry cannot be reached (:mod:`wallet.status`)."""
+        for entry in self._state["credentials"]:
+            if entry["id"] in states:
+                entry["status"] = dict(states[entry["id"]])
+        self._save()
+
     def remove(self, ref: str) -> dict[str, Any]:
         """Delete the entry ``ref`` (exact id or unique prefix); returns it."""
         entry = self.get(ref)
@@ -347,11 +363,13 @@ class Wallet:
 
     # --- presentations ----------------------------------------------------------------------------------
 
-    def present(self, vpr: Mapping[str, Any], *, site_base_url: str | None = None) -> dict[str, Any]:
+    def present(self, vpr: Mapping[str, Any], *, site_base_url: str | None = None,
+                accepted_types: Sequence[str] | None = None) -> dict[str, Any]:
         """Answer a presentation request with a signed presentation (``authentication`` proof bound to the
         request's ``challenge`` and ``domain``). ``site_base_url``: the site the request came from; its host
-        must be the host of the request's did:web ``domain``."""
-        entries, suite = query.select(vpr, self._state["credentials"], self.did, self.now())
+        must be the host of the request's did:web ``domain``. ``accepted_types``: the site profile's
+        ``acceptedTypes``; then exactly one credential of an accepted type is presented (see :mod:`wallet.query`)."""
+        entries, suite = query.select(vpr, self._state["credentials"], self.did, self.now(), accepted_types)
         if site_base_url is not None and not same_host(vpr["domain"], site_base_url):
             raise UntrustedSiteError(f"the request's domain {vpr['domain']} is not the site {site_base_url}")
         presentation = create_presentation([e["credential"] for e in entries], holder=self.did)

@@ -112,6 +112,11 @@ class Http:
         return body
 
     @staticmethod
+    def parse_json(url: str, body: bytes) -> Any:
+        """Strict JSON of an answer of ``url`` (:class:`RemoteError` when it is not)."""
+        return Http._parse(url, body)
+
+    @staticmethod
     def _parse(url: str, body: bytes) -> Any:
         try:
             return loads_strict_json(body, RemoteError)

@@ -5,6 +5,10 @@ Pure functions over stored entries: which credentials answer a request, which cr
 * ``QueryByExample`` (VPR §3.2): each ``credentialQuery`` (an object or a list) is answered by the newest
   stored credential that is valid now, is about the holder, has every ``type`` of the ``example`` and, when
   the query names ``trustedIssuer`` entries marked ``required``, was issued by one of them.
+* A site's onboarding request (:func:`select` with ``accepted_types``, the site profile's ``acceptedTypes``):
+  its credential queries are *alternatives* (the site accepts any one of those types), so the wallet presents
+  exactly one credential: the answer to the first query, in the site's order, that asks only for accepted types
+  and that the wallet can answer. Nothing else the wallet holds is disclosed.
 * ``DIDAuthentication`` (VPR §3.1): the holder's DID must be of an ``acceptedMethods`` method (when given);
   alone it yields a presentation without credentials.
 * ``acceptedCryptosuites`` (when given) picks the suite; the wallet signs with Ed25519 suites only.
@@ -12,7 +16,7 @@ Pure functions over stored entries: which credentials answer a request, which cr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +30,8 @@ DID_AUTHENTICATION = "DIDAuthentication"
 #: The suites an Ed25519 holder key can sign with, preferred first.
 HOLDER_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 _BASE_TYPE = "VerifiableCredential"
+#: In ``accepted_types``: every type the request names is accepted (a site that publishes no profile).
+ANY_TYPE = "*"
 
 
 def queries(vpr: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -138,14 +144,38 @@ def _instant(value: Any) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
-def select(vpr: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], holder: str,
-           now: datetime) -> tuple[list[Mapping[str, Any]], str]:
-    """The entries answering ``vpr`` (one per credentialQuery, no duplicates) and the suite to sign with.
+def _one_of(credential_queries: Sequence[Mapping[str, Any]], entries: Sequence[Mapping[str, Any]], holder: str,
+            now: datetime, accepted: set[str]) -> list[Mapping[str, Any]]:
+    """The one entry answering the first answerable query among those asking only for ``accepted`` types."""
+    allowed = [q for q in credential_queries if ANY_TYPE in accepted or _example_types(q) <= accepted]
+    if credential_queries and not allowed:
+        raise UnsupportedRequestError(f"the request asks for none of the types the site accepts "
+                                      f"({', '.join(sorted(accepted))}); nothing was presented")
+    for credential_query in allowed:
+        try:
+            return [_answer(credential_query, entries, holder, now)]
+        except NoMatchingCredentialError:
+            continue
+    if allowed:
+        wanted = " or ".join(sorted(set().union(*(_example_types(q) for q in allowed))))
+        raise NoMatchingCredentialError(f"no valid {wanted} about {holder} in the wallet")
+    return []
 
-    Raises :class:`NoMatchingCredentialError` when a credentialQuery has no answer.
+
+def select(vpr: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], holder: str, now: datetime,
+           accepted_types: Collection[str] | None = None) -> tuple[list[Mapping[str, Any]], str]:
+    """The entries answering ``vpr`` (one per credentialQuery, no duplicates) and the suite to sign with.
+    With ``accepted_types`` (a site's profile) the credential queries are alternatives: one entry, of an
+    accepted type (module docstring).
+
+    Raises :class:`NoMatchingCredentialError` when a credentialQuery (with ``accepted_types``: every one) has no
+    answer.
     """
     query_list = queries(vpr)
     check_did_method(query_list, holder)
+    if accepted_types is not None:
+        chosen_one = _one_of(_credential_queries(query_list), entries, holder, now, set(accepted_types))
+        return chosen_one, choose_suite(query_list)
     chosen: list[Mapping[str, Any]] = []
     for credential_query in _credential_queries(query_list):
         entry = _answer(credential_query, entries, holder, now)

@@ -8,24 +8,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-MIN_UNIQUE = 24
-
 
 def console(*, stderr: bool = False) -> Console:
     """A console at least 120 columns wide (tables of DIDs are wide), no emoji or highlighting surprises."""
     out = Console(stderr=stderr, emoji=False, highlight=False)
     out.width = max(out.width, 120)
-    return out
-
-
-def short_ids(ids: Sequence[str]) -> dict[str, str]:
-    """The shortest prefix (at least 24 characters) that names each id uniquely; commands accept prefixes."""
-    out: dict[str, str] = {}
-    for ident in ids:
-        size = min(len(ident), MIN_UNIQUE)
-        while size < len(ident) and sum(other.startswith(ident[:size]) for other in ids) > 1:
-            size += 1
-        out[ident] = ident[:size]
     return out
 
 
@@ -39,18 +26,39 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def credentials_table(entries: Sequence[Mapping[str, Any]], title: str = "Credentials") -> Table:
-    """One row per stored credential (``show`` has every field)."""
+_STATUS_STYLE = {"valid": "green", "revoked": "red", "suspended": "yellow", "expired": "red",
+                 "not-yet-valid": "yellow"}
+
+
+def status_text(status: Mapping[str, Any] | None) -> str:
+    """The status, and on the next lines where it comes from: ``registry``, ``credential`` (its validity period,
+    or it has no status list), ``last known`` with the time it was checked, or ``never checked``."""
+    if not status:
+        return "unknown\nnever checked"
+    value, source = str(status.get("value")), status.get("source")
+    style = _STATUS_STYLE.get(value)
+    shown = f"[{style}]{value}[/{style}]" if style else value
+    if source == "last-known":
+        return f"{shown}\nlast known\n{status.get('checked') or ''}".rstrip()
+    return f"{shown}\n{'never checked' if source == 'none' else source}"
+
+
+def credentials_table(entries: Sequence[Mapping[str, Any]], title: str = "Credentials", *,
+                      statuses: Mapping[str, Mapping[str, Any]] | None = None) -> Table:
+    """One row per stored credential, with its whole id (``show`` has every field) and, when ``statuses`` is
+    given, its status (:func:`status_text`)."""
     table = Table(title=title)
-    for column in ("id", "type", "issuer", "name", "valid until"):
-        wraps = column in ("issuer", "name")
-        table.add_column(column, overflow="fold", no_wrap=not wraps, min_width=16 if wraps else None)
-    shown = short_ids([e["id"] for e in entries])
+    table.add_column("id", overflow="fold")  # whole: folded over lines when the table is narrow, never cut
+    if statuses is not None:
+        table.add_column("status", no_wrap=True)
+    for column in ("type", "valid until", "issuer", "name"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("type", "valid until"))
     for entry in entries:
         subject = entry["credential"].get("credentialSubject")
         name = _text(subject.get("legalName")) if isinstance(subject, Mapping) else ""
-        table.add_row(shown[entry["id"]], ", ".join(entry["types"]), entry.get("issuer") or "", name,
-                      (entry.get("validUntil") or "-")[:10])
+        status = [status_text(statuses.get(entry["id"]))] if statuses is not None else []
+        table.add_row(entry["id"], *status, ", ".join(entry["types"]), (entry.get("validUntil") or "-")[:10],
+                      entry.get("issuer") or "", name)
     return table
 
 

@@ -6,8 +6,10 @@ The roles' command groups import this module, and nothing else of :mod:`chopmark
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -15,9 +17,13 @@ from typing import Any, TypeVar
 import click
 
 from chopmark.errors import ChopmarkError
-from chopmark.web.settings import Settings
+from chopmark.store import open_store
+from chopmark.web.settings import ENV_PREFIX, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Where the public URL of a store's identities is recorded (in the store itself: it travels with the data).
+PUBLIC_URL_NS, PUBLIC_URL_KEY = "service", "public_url"
 
 
 def store_options(func: F) -> F:
@@ -35,9 +41,35 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
-def load_settings(store_url: str | None, data_dir: str | None, public_url: str | None, **more: Any) -> Settings:
-    """The settings of a command: its flags (those not None), then ``CHOPMARK_*`` variables, then defaults."""
-    return Settings.load({"store": store_url, "data_dir": data_dir, "public_url": public_url, **more})
+def load_settings(store_url: str | None, data_dir: str | None, public_url: str | None, *,
+                  recorded_url: bool = True, **more: Any) -> Settings:
+    """The settings of a command: its flags (those not None), then ``CHOPMARK_*`` variables, then defaults. Unless
+    a public URL is given (flag or environment), an admin command uses the one ``chopmark serve`` recorded in the
+    store, so the identities it makes match the served ones (``serve`` itself passes ``recorded_url=False``)."""
+    settings = Settings.load({"store": store_url, "data_dir": data_dir, "public_url": public_url, **more})
+    if not recorded_url or public_url_is_explicit(public_url):
+        return settings
+    recorded = recorded_public_url(settings)
+    if recorded is None or recorded == settings.public_url:
+        return settings
+    kept = dataclasses.replace(settings, public_url=recorded)
+    kept.validate()
+    return kept
+
+
+def public_url_is_explicit(public_url: str | None) -> bool:
+    """True when the public URL was given by ``--public-url`` or ``CHOPMARK_PUBLIC_URL``, not derived."""
+    return public_url is not None or bool(os.environ.get(ENV_PREFIX + "PUBLIC_URL"))
+
+
+def recorded_public_url(settings: Settings) -> str | None:
+    """The public URL recorded in the store by the first ``chopmark serve``, or None."""
+    store = open_store(settings.store)
+    try:
+        raw = store.get(PUBLIC_URL_NS, PUBLIC_URL_KEY)
+    finally:
+        store.close()
+    return None if raw is None else raw.decode()
 
 
 def handled(func: F) -> F:

@@ -2,6 +2,7 @@
 role may not build itself (it never imports another role), opened from the command's settings.
 
 * :func:`open_sites`: the verifier's site profiles, whose DIDs are the registry's issuer instances;
+* :func:`open_onboarding`: the sites' onboarding, wired as the server wires it (``site recheck``);
 * :class:`IdentityDemo`: ``demo identity`` (wallet) creates the demo ecosystem (registry and sites) and tokens;
 * :class:`RankingDemo`: ``demo ranking`` (issuer) creates its merchant and a token, and re-commits a campaign.
 """
@@ -19,6 +20,7 @@ from chopmark.web.settings import Settings
 from issuer.campaigns import Campaigns
 from registry.cli import open_registry
 from registry.service import Registry
+from verifier.onboarding import Onboarding
 from verifier.sites import Sites
 
 
@@ -26,6 +28,15 @@ def open_sites(settings: Settings) -> Sites:
     """The site profiles of the deployment ``settings`` name (``chopmark site ...``)."""
     registry = open_registry(settings)
     return Sites(registry.store, did_for=registry.issuers.did_of)
+
+
+def open_onboarding(settings: Settings) -> Onboarding:
+    """The sites' onboarding of the deployment ``settings`` name, with the issuer, verifier and trust source
+    ``create_app`` gives it (``chopmark site recheck``)."""
+    from chopmark.app import create_app
+
+    onboarding: Onboarding = create_app(settings).extensions["chopmark.onboarding"]
+    return onboarding
 
 
 class _RegistryHost:

@@ -54,3 +54,27 @@ class CredentialStatusSet(ChopmarkError):
     title = "Credential revoked or suspended"
     code = "STATUS_SET"
     status = 400
+
+
+# --- Refused status updates (POST /credentials/status): Chopmark's own outcomes, 409 ---------------------------
+
+class RevocationPermanent(ChopmarkError):
+    """Clearing a set ``revocation`` bit: Bitstring Status List 1.0 §2.1 (``statusPurpose``) says revocation
+    "is not reversible". Suspension stays reversible; setting revocation again is idempotent."""
+
+    type = CHOPMARK + "REVOCATION_PERMANENT"
+    title = "Revocation is permanent"
+    code = "REVOCATION_PERMANENT"
+    status = 409
+
+
+class StatusEntryMismatch(ChopmarkError):
+    """A status update names a status entry the credential does not have: its ``statusListCredential``,
+    ``statusListIndex`` or ``id`` differ from the credential's entry for that ``statusPurpose`` (code
+    ``STATUS_ENTRY_MISMATCH``, ``member`` names the first one), or the credential has no entry for that purpose
+    (code ``NO_STATUS_ENTRY``). Nothing is written."""
+
+    type = CHOPMARK + "STATUS_ENTRY_MISMATCH"
+    title = "Status entry does not match the credential"
+    code = "STATUS_ENTRY_MISMATCH"
+    status = 409

@@ -3,7 +3,13 @@
 Add proof (§4.2), add proof set/chain (§4.3), verify proof (§4.4) and verify proof sets and chains (§4.5).
 Signing input is ``hash(canonical proof configuration) || hash(canonical document)`` (vc-di-eddsa §3.3.4,
 vc-di-ecdsa §3.2.4 "Hashing"). Verification never raises for a bad proof: it returns one
-:class:`ProofOutcome` per proof naming every failure.
+:class:`ProofOutcome` per proof naming every failure, and a ``contexts`` outcome when the document's contexts
+are not allowed by the loader's policy (Data Integrity 1.0 §2.4.1, :mod:`chopmark.jsonld.contextcheck`).
+
+Adding a Data Integrity proof to a document whose ``@context`` maps no Data Integrity term (a VC 1.1 credential)
+appends ``https://w3id.org/security/data-integrity/v2`` (§2.4.2 "Context Injection"). A legacy proof may carry
+its suite context in ``proof.@context`` (:data:`LEGACY_PROOF_CONTEXTS`); any other ``proof.@context`` of an RDFC
+suite is refused.
 """
 
 from __future__ import annotations
@@ -30,8 +36,20 @@ from chopmark.integrity.checks import CheckResult
 from chopmark.integrity.suites import SUITES, get_suite, suite_id_of
 from chopmark.integrity.suites.base import Cryptosuite
 from chopmark.jsonld import DocumentLoader
+from chopmark.jsonld.contextcheck import check_allowed_contexts
 from chopmark.jsonld.values import as_list
 from chopmark.keys import KeyType, PublicKey
+
+DI_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+#: Contexts that already map the Data Integrity terms (Data Integrity 1.0 §2.4.2 "Context Injection"): with
+#: none of them in ``@context``, :func:`add_proof` appends :data:`DI_CONTEXT`. data-integrity/v1 counts, as
+#: appending v2 after it would redefine its protected ``DataIntegrityProof``.
+DI_TERM_CONTEXTS = frozenset({DI_CONTEXT, VC2_CONTEXT, "https://w3id.org/security/data-integrity/v1"})
+#: The pinned suite contexts a legacy proof may carry in ``proof.@context`` instead of the document's
+#: ``@context`` (older jsonld-signatures); any other ``proof.@context`` of an RDFC suite is refused.
+LEGACY_PROOF_CONTEXTS = frozenset({DI_CONTEXT, "https://w3id.org/security/data-integrity/v1",
+                                   "https://w3id.org/security/suites/ed25519-2020/v1"})
 
 
 class SignerLike(Protocol):
@@ -155,6 +173,7 @@ def add_proof(document: Mapping[str, Any], signer: SignerLike, options: ProofOpt
     Returns a new document; the input is not modified.
     """
     existing = as_list(document.get("proof"))
+    document = _with_data_integrity_context(document, get_suite(options.suite), bool(existing))
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     if options.previous_proof is not None:
         # §4.3 step 4: every previousProof id must name an existing proof; they become the input's proof
@@ -169,6 +188,24 @@ def add_proof(document: Mapping[str, Any], signer: SignerLike, options: ProofOpt
     return secured
 
 
+def _with_data_integrity_context(document: Mapping[str, Any], suite: Cryptosuite, has_proofs: bool
+                                 ) -> Mapping[str, Any]:
+    """Data Integrity 1.0 §2.4.2 "Context Injection": when the document's ``@context`` maps no Data Integrity
+    terms (a VC 1.1 credential), append ``https://w3id.org/security/data-integrity/v2`` so that
+    ``DataIntegrityProof``, ``cryptosuite`` and ``created`` are defined. A document without ``@context`` (plain
+    JSON for a JCS suite) and the legacy suites (their own context is required) are left alone."""
+    if not suite.is_data_integrity or "@context" not in document:
+        return document
+    contexts = as_list(document["@context"])
+    if any(isinstance(c, str) and c in DI_TERM_CONTEXTS for c in contexts):
+        return document
+    if has_proofs:
+        # changing @context would change what the existing proofs signed
+        raise ProofGenerationError(f"the document's @context lacks {DI_CONTEXT} and already has proofs; "
+                                   "adding the context would invalidate them")
+    return {**document, "@context": [*contexts, DI_CONTEXT]}
+
+
 def verify_proofs(document: Mapping[str, Any], resolver: MethodResolver, loader: DocumentLoader,
                   options: VerifyOptions) -> list[ProofOutcome]:
     """Verify every proof of ``document`` (§4.5 proof sets and chains). An absent proof is one failure."""
@@ -179,6 +216,11 @@ def verify_proofs(document: Mapping[str, Any], resolver: MethodResolver, loader:
     for index, proof in enumerate(proofs):
         name = "proof" if len(proofs) == 1 else f"proof[{index}]"
         outcomes.append(_verify_one(document, proofs, proof, name, resolver, loader, options))
+    try:
+        # Data Integrity 1.0 §2.4.1: context validation runs after the proofs are verified (§4.6 algorithm)
+        check_allowed_contexts(document, loader)
+    except ChopmarkError as exc:
+        outcomes.append(ProofOutcome(CheckResult.failed("contexts", [exc])))
     return outcomes
 
 
@@ -273,18 +315,37 @@ def _verify_signature(suite: Cryptosuite, key: PublicKey, signature: bytes, unse
                       proof: Mapping[str, Any], loader: DocumentLoader) -> None:
     if key.key_type not in suite.key_types:
         raise ProofVerificationError(f"a {key.key_type.value} key cannot verify {suite.name}")
-    if suite.required_context is not None and suite.required_context not in as_list(unsecured.get("@context")):
-        raise ProofVerificationError(f"{suite.name} needs the context {suite.required_context}")
     config = {k: v for k, v in proof.items() if k != "proofValue"}
-    if "@context" in config:
-        # vc-di-eddsa §3.4.2 step 4: the document's @context must start with the proof's, in order
+    if "@context" in config and suite.proof_has_context:
+        # vc-di-eddsa §3.3.2 / vc-di-ecdsa §3.3.2 (jcs) step 4: the document's @context must start with the
+        # proof's, in order, and becomes the proof's
         proof_ctx = as_list(config["@context"])
         if as_list(unsecured.get("@context"))[: len(proof_ctx)] != proof_ctx:
             raise ProofVerificationError("the proof @context is not a prefix of the document @context")
         unsecured["@context"] = config["@context"]
+    elif "@context" in config:
+        _check_legacy_proof_context(config["@context"], unsecured.get("@context"))
     elif "@context" in unsecured:
+        # vc-di-eddsa §3.1.5 / vc-di-ecdsa §3.3.5 Proof Configuration: proofConfig.@context = document's @context
         config["@context"] = unsecured["@context"]
+    if suite.required_context is not None and not any(
+            suite.required_context in as_list(ctx) for ctx in (unsecured.get("@context"), config.get("@context"))):
+        raise ProofVerificationError(f"{suite.name} needs the context {suite.required_context}")
     data = _signing_input(suite, key.key_type, unsecured, config, loader)
     if not key.verify(signature, data):
         raise ProofVerificationError("the signature does not verify")
 
+
+def _check_legacy_proof_context(proof_context: Any, document_context: Any) -> None:
+    """An RDFC-suite proof that carries ``@context``: older jsonld-signatures put the suite context there instead
+    of in the document's ``@context`` and canonicalized the proof configuration with it. Accepted only when the
+    proof's context is the document's own or consists of pinned suite contexts (:data:`LEGACY_PROOF_CONTEXTS`);
+    the proof configuration is then canonicalized with the proof's own context (Data Integrity 1.0 §2.4.1
+    "Validating Contexts": a context the verifier did not approve is an error)."""
+    if proof_context == document_context:
+        return
+    contexts = as_list(proof_context)
+    if not contexts or not all(isinstance(c, str) and c in LEGACY_PROOF_CONTEXTS for c in contexts):
+        raise ProofVerificationError(
+            f"proof.@context {proof_context!r} is not accepted: only the document's @context or the suite "
+            f"contexts {sorted(LEGACY_PROOF_CONTEXTS)} may appear there", code="PROOF_CONTEXT_NOT_ALLOWED")

@@ -2,7 +2,8 @@
 
 Owns: :mod:`.loader` (the :class:`DocumentLoader` of the pinned contexts in ``contexts/``), :mod:`.processing`
 (:func:`expand`, :func:`canonize`), :mod:`.pyld_adapter` (pyld, memoised per loader), :mod:`.rdfc` (RDFC-1.0
-with a work budget), :mod:`.validation` (safe-mode and plain-JSON checks of whole documents).
+with a work budget), :mod:`.validation` (safe-mode and plain-JSON checks of whole documents), :mod:`.contextcheck`
+(protected terms, inline ``@base`` and the verifier's context allow-list).
 May import: ``chopmark.codecs``, ``chopmark.keys``, ``chopmark.errors``.
 """
 

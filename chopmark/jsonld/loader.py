@@ -14,7 +14,7 @@ import hashlib
 import json
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,8 @@ class DocumentLoader:
         self._expansions = Lru(_RESULT_CACHE_SIZE)  # (safe, document serialization) → expanded form
         iris: dict[tuple[Any, ...], Any] = {}  # _Processor._expand_iri memo, shared by both modes
         self._processors = {mode: Processor(self._processed, iris, safe=mode) for mode in (True, False)}
+        self._allowed: frozenset[str] = self._urls  # context URLs a verified document may use
+        self._inline = False  # whether a verified document may carry inline context objects
         _LOADERS.add(self)
 
     @classmethod
@@ -92,7 +94,35 @@ class DocumentLoader:
             if url in _pin_index():
                 raise UsageError(f"{url} is a pinned context and cannot be replaced")
             documents[url] = jcs.to_plain(document)
-        return DocumentLoader(documents, _token=_TOKEN)
+        loader = DocumentLoader(documents, _token=_TOKEN)
+        loader._inline = self._inline  # the verification policy carries over; a narrowed allow-list stays narrow
+        loader._allowed = loader._urls if self._allowed == self._urls else self._allowed
+        return loader
+
+    def with_context_policy(self, *, inline_contexts: bool | None = None,
+                            allowed_urls: Collection[str] | None = None) -> DocumentLoader:
+        """Return a loader serving the same documents (sharing this loader's caches) whose verification policy
+        (Data Integrity 1.0 §2.4.1 "Validating Contexts", :func:`chopmark.jsonld.contextcheck.check_allowed_contexts`)
+        allows inline context objects (``inline_contexts``) and/or only the context URLs ``allowed_urls`` (a
+        subset of :meth:`urls`; default unchanged). The policy never changes what the loader serves."""
+        derived = copy.copy(self)
+        if inline_contexts is not None:
+            derived._inline = bool(inline_contexts)
+        if allowed_urls is not None:
+            urls = frozenset(allowed_urls)
+            if not urls <= self._urls:
+                raise UsageError(f"allowed_urls names URLs this loader does not serve: {sorted(urls - self._urls)}")
+            derived._allowed = urls
+        _LOADERS.add(derived)
+        return derived
+
+    def allowed_context_urls(self) -> frozenset[str]:
+        """The context URLs a verified document may use (default: every URL this loader serves)."""
+        return self._allowed
+
+    def inline_contexts_allowed(self) -> bool:
+        """Whether a verified document may carry inline context objects (default: no)."""
+        return self._inline
 
     def urls(self) -> frozenset[str]:
         """Return every URL this loader serves."""

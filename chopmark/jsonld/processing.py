@@ -52,6 +52,10 @@ def _reraise(error: Exception) -> NoReturn:
         seen.add(id(cause))
         if isinstance(cause, ChopmarkError):
             raise cause.with_traceback(None) from None
+        if isinstance(cause, JsonLdError) and cause.code == "protected term redefinition":
+            # JSON-LD 1.1 API §4.2.2 Create Term Definition step 27.2: a protected term is redefined
+            raise ParsingError(f"invalid JSON-LD: {cause.args[0] if cause.args else ''} (protected term "
+                               "redefinition)", code="PROTECTED_TERM_REDEFINITION") from error
         if isinstance(cause, JsonLdError):
             messages.append(f"{cause.args[0] if cause.args else ''} ({cause.code or cause.type})")
         else:

@@ -1,9 +1,10 @@
 """JSON-LD validation of credentials and presentations (VC Data Model 2.0 §4.3, §6.3 "JSON-LD" processing).
 
 A document is expanded in safe mode: every term must be defined by its contexts, protected terms must not be
-redefined, and every expanded property and type must be an absolute IRI. Expansion is pure given the document
-and the (immutable) loader, so results are memoised in a bounded LRU keyed by the loader and a sorted-keys
-JSON dump of the document.
+redefined (not even by an inline context that JSON-LD would silently override, nor with ``@base``: see
+:mod:`chopmark.jsonld.contextcheck`), and every expanded property and type must be an absolute IRI. Expansion
+is pure given the document and the (immutable) loader, so results are memoised in a bounded LRU keyed by the
+loader and a sorted-keys JSON dump of the document.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from chopmark.codecs import jcs
 from chopmark.errors import ChopmarkError, JsonError, ParsingError
+from chopmark.jsonld.contextcheck import check_inline_contexts
 from chopmark.jsonld.loader import DocumentLoader
 from chopmark.jsonld.processing import check_expands
 
@@ -58,6 +60,7 @@ def _validate(document: Mapping[str, Any], loader: DocumentLoader) -> ChopmarkEr
     # Safe-mode expansion (processing.py checks that every property and type is an absolute IRI); the expansion
     # is memoised in the loader, so canonicalizing the same document next reuses it.
     try:
+        check_inline_contexts(document, loader)
         check_expands(document, loader)
     except ChopmarkError as exc:
         return exc

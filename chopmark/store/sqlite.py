@@ -7,8 +7,9 @@ One database file is shared safely by several threads and processes (gunicorn wo
 * durable writes go through a connection with ``synchronous=FULL``: the WAL is fsynced before a write returns;
 * writes with a ``ttl`` (ephemeral) go through a second connection with ``synchronous=NORMAL``: no fsync per
   commit, yet checkpoints stay synced, so a crash can lose them but never corrupt the file;
-* one pair of connections per thread, opened lazily, reopened after ``os.fork`` (a connection inherited over
-  a fork is never used nor closed in the child).
+* one pair of connections per thread (per greenlet under the gevent worker), opened lazily, handed to the next
+  thread when one ends, reopened after ``os.fork`` (a connection inherited over a fork is never used nor closed
+  in the child).
 
 Records, counters (ASCII decimal) and bitstrings are rows of ``kv`` (like Redis strings); logs are rows of
 ``log``. Expired rows count as absent everywhere and are purged lazily.
@@ -29,6 +30,8 @@ from typing import Any
 
 from chopmark.errors import StoreUnavailable
 from chopmark.store.base import check_bit_index, check_bits_size, check_name, check_ttl, log_range, parse_counter
+from chopmark.store.sqlite_handles import Handle as _Handle
+from chopmark.store.sqlite_handles import Lease as _Lease
 
 __all__ = ["SQLiteStore"]
 
@@ -51,38 +54,9 @@ _CREATE = (
     " SET value = excluded.value, expires = excluded.expires WHERE kv.expires IS NOT NULL AND kv.expires <= ?"
 )
 
-#: Connections inherited over a fork: kept alive (never closed) in the child, as SQLite requires.
-_ABANDONED: list[sqlite3.Connection] = []
 #: Errors that are programming errors, not an unusable database.
 _NOT_UNAVAILABLE = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.DataError,
                     sqlite3.NotSupportedError)
-
-
-class _Handle:
-    """The connections of one thread. On garbage collection it closes them, unless they were inherited over a
-    fork: those are parked in ``_ABANDONED`` instead (closing them in the child could disturb the parent)."""
-
-    __slots__ = ("__weakref__", "durable", "ephemeral", "pid")
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.durable: sqlite3.Connection | None = None
-        self.ephemeral: sqlite3.Connection | None = None
-
-    def release(self) -> None:
-        """Close (same process) or abandon (forked child) both connections."""
-        conns = [c for c in (self.durable, self.ephemeral) if c is not None]
-        self.durable = self.ephemeral = None
-        if self.pid != os.getpid():
-            _ABANDONED.extend(conns)
-            return
-        for conn in conns:
-            with suppress(sqlite3.Error):
-                conn.close()
-
-    def __del__(self) -> None:
-        with suppress(Exception):
-            self.release()
 
 
 class SQLiteStore:
@@ -98,6 +72,7 @@ class SQLiteStore:
         self._busy_ms = max(0, int(busy_timeout * 1000))
         self._local = threading.local()
         self._handles: weakref.WeakSet[_Handle] = weakref.WeakSet()
+        self._idle: list[_Handle] = []
         self._pid_locks: dict[int, tuple[threading.Lock, threading.Lock]] = {}
         self._schema_ready = False
         self._closed = False
@@ -131,11 +106,25 @@ class SQLiteStore:
             raise StoreUnavailable(f"SQLite store {self.path} is closed")
         handle: _Handle | None = getattr(self._local, "handle", None)
         if handle is None or handle.pid != os.getpid():
-            handle = _Handle()
+            handle = self._idle_handle()
+            if handle is None:
+                handle = _Handle()
+                with self._lock:
+                    self._handles.add(handle)
             self._local.handle = handle
-            with self._lock:
-                self._handles.add(handle)
+            self._local.lease = _Lease(handle, self._idle)
         return handle
+
+    def _idle_handle(self) -> _Handle | None:
+        """A handle an ended thread of this process left, if any (a parent's, after a fork, is abandoned)."""
+        while True:
+            try:
+                handle = self._idle.pop()
+            except IndexError:
+                return None
+            if handle.pid == os.getpid():
+                return handle
+            handle.release()
 
     def _conn(self, ephemeral: bool = False) -> sqlite3.Connection:
         handle = self._handle()
@@ -410,6 +399,7 @@ class SQLiteStore:
     def close(self) -> None:
         """Close the connections of every thread (the store may not be used afterwards)."""
         self._closed = True
+        self._idle.clear()
         with self._lock:
             handles = list(self._handles)
         for handle in handles:

@@ -7,15 +7,12 @@ checker and ``now``. :func:`verify_credential` never raises for a bad credential
 
 from __future__ import annotations
 
-import base64
 import copy
-import hashlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chopmark.codecs import multibase
 from chopmark.codecs.dates import parse_datetime
 from chopmark.errors import ChopmarkError, CryptographicSecurityError, RangeError
 from chopmark.integrity.checks import CheckResult
@@ -25,7 +22,8 @@ from chopmark.jsonld import DocumentLoader
 from chopmark.jsonld.validation import check_jsonld, check_plain_json
 from chopmark.jsonld.values import as_list
 from chopmark.vc import datamodel
-from chopmark.vc.datamodel import data_model_check
+from chopmark.vc.datamodel import CHECKABLE_SCHEMA_TYPES, data_model_check, split_schemas
+from chopmark.vc.related import ResourceLookup, check_related, lookup_with, pinned_revisions, related_errors
 from chopmark.vc.results import VerificationResult
 
 #: ``status_checker(entry, credential) -> details``; raises a ChopmarkError when the status is not good.
@@ -37,12 +35,13 @@ SchemaChecker = Callable[[Mapping[str, Any]], CheckResult]
 def issue(credential: Mapping[str, Any], signer: SignerLike, *, suite: str = "eddsa-rdfc-2022",
           loader: DocumentLoader | None = None, created: str | None = None, issuer: str | None = None,
           proof_id: str | None = None, previous_proof: str | list[str] | None = None,
-          allow_legacy: bool = False) -> dict[str, Any]:
+          allow_legacy: bool = False, resources: ResourceLookup = pinned_revisions) -> dict[str, Any]:
     """Secure ``credential`` with a Data Integrity proof after checking the data model.
 
     ``issuer`` (when given) replaces the issuer URL, keeping the object form. ``created`` is the proof's
     creation time (callers pass their clock's value; the kernel reads no clock). Raises the first
-    data-model or JSON-LD error found.
+    data-model or JSON-LD error found, or the first ``relatedResource`` whose digest does not match the
+    revisions ``resources`` can obtain (VCDM 2.0 §5.3).
     """
     loader = loader or DocumentLoader.pinned()
     check_plain_json(credential)
@@ -56,6 +55,10 @@ def issue(credential: Mapping[str, Any], signer: SignerLike, *, suite: str = "ed
     if errors:
         raise errors[0]
     check_jsonld(document, loader)
+    if "relatedResource" in document:  # VCDM 2.0 §5.3: never sign a digest that does not match
+        mismatches, _, _ = related_errors(document, resources)
+        if mismatches:
+            raise mismatches[0]
     options = ProofOptions(suite=suite, created=created, id=proof_id, previous_proof=previous_proof,
                            allow_legacy=allow_legacy)
     return add_proof(document, signer, options, loader)
@@ -63,7 +66,8 @@ def issue(credential: Mapping[str, Any], signer: SignerLike, *, suite: str = "ed
 
 @dataclass(frozen=True)
 class CredentialPolicy:
-    """How a credential is verified. ``now`` is required: validity is always checked against a clock."""
+    """How a credential is verified. ``now`` is required: validity is checked against a clock unless
+    ``validity`` is False. Every check the policy leaves out is reported as a warning in the result."""
 
     now: datetime
     accepted_suites: Collection[str] = DEFAULT_ACCEPTED
@@ -73,6 +77,9 @@ class CredentialPolicy:
     related_resources: Mapping[str, bytes] = field(default_factory=dict)
     expected_purpose: str = "assertionMethod"
     schema_checker: SchemaChecker | None = None
+    validity: bool = True
+    resources: ResourceLookup = pinned_revisions
+    schema_types: frozenset[str] = CHECKABLE_SCHEMA_TYPES
 
 
 def verify_credential(credential: Any, *, resolver: MethodResolver, now: datetime,
@@ -80,12 +87,15 @@ def verify_credential(credential: Any, *, resolver: MethodResolver, now: datetim
                       max_clock_skew: timedelta = timedelta(minutes=5), issuer_binding: bool = True,
                       status_checker: StatusChecker | None = None,
                       related_resources: Mapping[str, bytes] | None = None,
-                      schema_checker: SchemaChecker | None = None) -> VerificationResult:
-    """Verify a credential: data model, every proof, validity period, issuer binding, status, resources and,
-    when ``schema_checker`` is given and the credential names a ``credentialSchema``, its schemas."""
+                      schema_checker: SchemaChecker | None = None, validity: bool = True,
+                      resources: ResourceLookup = pinned_revisions) -> VerificationResult:
+    """Verify a credential: data model, every proof, validity period, issuer binding, status, related resources
+    (``related_resources`` supplied by the caller, then what ``resources`` can obtain) and, when
+    ``schema_checker`` is given and the credential names a ``credentialSchema``, its schemas."""
     policy = CredentialPolicy(now=now, accepted_suites=tuple(accepted_suites), max_clock_skew=max_clock_skew,
                               issuer_binding=issuer_binding, status_checker=status_checker,
-                              related_resources=dict(related_resources or {}), schema_checker=schema_checker)
+                              related_resources=dict(related_resources or {}), schema_checker=schema_checker,
+                              validity=validity, resources=resources)
     return verify_with_policy(credential, resolver, loader or DocumentLoader.pinned(), policy)
 
 
@@ -102,29 +112,64 @@ def verify_with_policy(credential: Any, resolver: MethodResolver, loader: Docume
     outcomes = verify_proofs(credential, resolver, loader, options)
     for outcome in outcomes:
         result.add(outcome.check)
-    result.add(check_validity(credential, policy))
+    apply_validity(result, credential, policy)
     if policy.issuer_binding:
         controllers = {o.controller for o in outcomes if o.check.passed and o.controller}
         result.add(_issuer_binding(credential, controllers))
-    if policy.status_checker is not None and "credentialStatus" in credential:
-        result.add(_status(credential, policy.status_checker))
-    if policy.related_resources and "relatedResource" in credential:
-        result.add(_related(credential, policy.related_resources))
-    schema = check_schema(credential, policy)
-    if schema is not None:
-        result.add(schema)
+    else:
+        result.warn("ISSUER_BINDING_NOT_CHECKED", "the issuer was not checked against the signing key's "
+                    "controller: the credential may be signed by anyone", check="issuerBinding")
+    if "credentialStatus" in credential:
+        if policy.status_checker is not None:
+            result.add(_status(credential, policy.status_checker))
+        else:
+            result.warn("STATUS_NOT_CHECKED", "credentialStatus was not checked (revocation, suspension)",
+                        check="status")
+    if "relatedResource" in credential:
+        _apply_related(result, credential, policy)
+    apply_schema(result, credential, policy)
     return result
 
 
-def check_schema(credential: Mapping[str, Any], policy: CredentialPolicy) -> CheckResult | None:
-    """The ``schema`` check (VCDM 2.0 §4.11 Data Schemas) when the policy has a schema checker and the
-    credential names a ``credentialSchema``; ``None`` when it does not apply."""
-    if policy.schema_checker is None or "credentialSchema" not in credential:
-        return None
+def apply_validity(result: VerificationResult, credential: Mapping[str, Any], policy: CredentialPolicy) -> None:
+    """Add the validity check, or the ``VALIDITY_NOT_CHECKED`` warning when the policy leaves it out."""
+    if policy.validity:
+        result.add(check_validity(credential, policy))
+    else:
+        result.warn("VALIDITY_NOT_CHECKED", "the validity period (validFrom/validUntil) was not checked",
+                    check="validity")
+
+
+def _apply_related(result: VerificationResult, credential: Mapping[str, Any], policy: CredentialPolicy) -> None:
+    # VCDM 2.0 §5.3: compare the digests of every resource obtainable here (caller-supplied, then the lookup)
+    check, unchecked = check_related(credential, lookup_with(policy.related_resources, policy.resources))
+    if check is not None:
+        result.add(check)
+    for url in unchecked:
+        result.warn("RELATED_RESOURCE_NOT_CHECKED", f"the digest of {url[:200]} was not checked: the resource "
+                    "cannot be obtained without the network, or its digest algorithm is not supported",
+                    check="relatedResource", resource=url[:200])
+
+
+def apply_schema(result: VerificationResult, credential: Mapping[str, Any], policy: CredentialPolicy) -> None:
+    """The ``schema`` check (VCDM 2.0 §4.11 Data Schemas) of the entries whose type the policy's checker
+    handles; a ``SCHEMA_NOT_CHECKED`` warning naming each other type, or every entry when there is no checker.
+    """
+    if "credentialSchema" not in credential:
+        return
+    checkable, others = split_schemas(credential, policy.schema_types)
+    if policy.schema_checker is None:
+        result.warn("SCHEMA_NOT_CHECKED", "credentialSchema was not checked", check="schema")
+        return
+    for kind in others:  # §4.11: validity is determined by the rules of each type; these are unknown here
+        result.warn("SCHEMA_NOT_CHECKED", f"credentialSchema of type {kind!r} cannot be checked by this "
+                    "verifier", check="schema", schemaType=kind)
+    if checkable is None:
+        return
     try:
-        return policy.schema_checker(credential)
+        result.add(policy.schema_checker(checkable))
     except ChopmarkError as exc:  # a checker should report, not raise; verification never raises
-        return CheckResult.failed("schema", [exc])
+        result.add(CheckResult.failed("schema", [exc]))
 
 
 def check_validity(credential: Mapping[str, Any], policy: CredentialPolicy) -> CheckResult:
@@ -171,53 +216,3 @@ def _status(credential: Mapping[str, Any], checker: StatusChecker) -> CheckResul
     if errors:  # the entries that did pass are still reported
         return CheckResult.failed("status", errors, entries=[dict(d) for d in details])
     return CheckResult.ok("status", entries=[dict(d) for d in details])
-
-
-def _related(credential: Mapping[str, Any], supplied: Mapping[str, bytes]) -> CheckResult:
-    # VCDM 2.0 §5.3: each supplied resource must match its digestSRI and/or digestMultibase
-    errors: list[ChopmarkError] = []
-    checked = []
-    for item in as_list(credential["relatedResource"]):
-        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str) or item["id"] not in supplied:
-            continue
-        content = supplied[item["id"]]
-        checked.append(item["id"])
-        for key, fn in (("digestSRI", _sri_matches), ("digestMultibase", _multibase_digest_matches)):
-            if key in item and not fn(item[key], content):
-                errors.append(RangeError(f"{key} of {item['id']} does not match the resource",
-                                         pointer="relatedResource", code="DIGEST_MISMATCH"))
-    if errors:
-        return CheckResult.failed("relatedResource", errors, checked=checked)
-    return CheckResult.ok("relatedResource", checked=checked)
-
-
-_SRI = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
-# multihash codes (multicodec table): sha2-256 0x12, sha2-512 0x13, sha2-384 0x20
-_MULTIHASH = {0x12: hashlib.sha256, 0x13: hashlib.sha512, 0x20: hashlib.sha384}
-
-
-def _sri_matches(value: Any, content: bytes) -> bool:
-    # Subresource Integrity §3.5: "alg-base64", several may be given separated by whitespace
-    if not isinstance(value, str):
-        return False
-    for token in value.split():
-        alg, _, digest = token.partition("-")
-        fn = _SRI.get(alg)
-        if fn is not None and base64.b64encode(fn(content).digest()).decode() == digest.split("?")[0]:
-            return True
-    return False
-
-
-def _multibase_digest_matches(value: Any, content: bytes) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        raw = multibase.decode(value)
-        code, used = multibase.varint_decode(raw)
-        length, used2 = multibase.varint_decode(raw[used:])
-    except ChopmarkError:
-        return False
-    fn = _MULTIHASH.get(code)
-    digest = raw[used + used2:]
-    return fn is not None and len(digest) == length and fn(content).digest() == digest
-

@@ -16,6 +16,7 @@ from chopmark.integrity.checks import CheckResult
 from chopmark.jsonld.loader import DocumentLoader
 from chopmark.jsonld.validation import check_jsonld, check_plain_json
 from chopmark.jsonld.values import as_list
+from chopmark.vc.related import digest_syntax_errors
 
 V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
@@ -217,7 +218,34 @@ def check_related_resources(document: Mapping[str, Any]) -> list[ChopmarkError]:
             seen.add(ident)
         if not ({"digestSRI", "digestMultibase"} & set(item)):
             errors.append(MalformedValueError(f"{where} needs digestSRI or digestMultibase", pointer=where))
-    return errors
+    return errors + digest_syntax_errors(document)
+
+
+#: ``credentialSchema`` types whose schemas this service validates (VC JSON Schema §3.1, §3.2).
+CHECKABLE_SCHEMA_TYPES = frozenset({"JsonSchema", "JsonSchemaCredential"})
+
+
+def split_schemas(document: Mapping[str, Any], types: frozenset[str] = CHECKABLE_SCHEMA_TYPES
+                  ) -> tuple[Mapping[str, Any] | None, list[str]]:
+    """§4.11 Data Schemas: "validity is determined according to the processing rules outlined by each
+    associated type". Returns the document restricted to the entries of ``types`` (None when there is none;
+    the document itself when every entry is of ``types``) and the other entries' types, which the caller
+    cannot check. Entries that are not objects stay with the checkable ones, whose checker reports them.
+    """
+    raw = document.get("credentialSchema")
+    keep: list[Any] = []
+    others: list[str] = []
+    for item in as_list(raw):
+        kinds = [t for t in as_list(item.get("type")) if isinstance(t, str)] if isinstance(item, Mapping) else []
+        if not isinstance(item, Mapping) or any(k in types for k in kinds):
+            keep.append(item)
+        else:
+            others.append(" ".join(kinds) or "(no type)")
+    if not others:
+        return document, []
+    if not keep:
+        return None, others
+    return {**document, "credentialSchema": keep if isinstance(raw, list) or len(keep) > 1 else keep[0]}, others
 
 
 def check_credential(document: Any) -> list[ChopmarkError]:

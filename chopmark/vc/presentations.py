@@ -25,11 +25,12 @@ from chopmark.vc.credentials import (
     CredentialPolicy,
     SchemaChecker,
     StatusChecker,
-    check_schema,
-    check_validity,
+    apply_schema,
+    apply_validity,
     verify_with_policy,
 )
 from chopmark.vc.datamodel import data_model_check
+from chopmark.vc.related import ResourceLookup, pinned_revisions
 from chopmark.vc.results import VerificationResult
 
 ENVELOPED_VC = "EnvelopedVerifiableCredential"
@@ -106,10 +107,12 @@ def verify_presentation(presentation: Any, *, resolver: MethodResolver, now: dat
                         accepted_suites: Collection[str] = DEFAULT_ACCEPTED,
                         max_clock_skew: timedelta = timedelta(minutes=5), issuer_binding: bool = True,
                         status_checker: StatusChecker | None = None,
-                        schema_checker: SchemaChecker | None = None) -> VerificationResult:
+                        schema_checker: SchemaChecker | None = None, validity: bool = True,
+                        resources: ResourceLookup = pinned_revisions) -> VerificationResult:
     """Verify the presentation proof (``authentication``, challenge, domain), holder binding, and every VC.
 
-    ``challenge`` is keyword-required: pass the challenge you issued, or ``None`` deliberately.
+    ``challenge`` is keyword-required: pass the challenge you expect, or ``None`` deliberately (the result then
+    carries the ``CHALLENGE_NOT_CHECKED`` warning: nothing shows the presentation is not a replay).
     ``schema_checker`` is applied to each enclosed credential that names a ``credentialSchema``.
     """
     loader = loader or DocumentLoader.pinned()
@@ -123,12 +126,15 @@ def verify_presentation(presentation: Any, *, resolver: MethodResolver, now: dat
     outcomes = verify_proofs(presentation, resolver, loader, options)
     for outcome in outcomes:
         result.add(outcome.check)
+    if challenge is None:  # Data Integrity §4.4 step 6 applies only when the verifier expects a challenge
+        result.warn("CHALLENGE_NOT_CHECKED", "no expected challenge was given: the presentation may be a replay",
+                    check="challenge")
     holder = holder_id(presentation)
     signers = {o.controller for o in outcomes if o.check.passed and o.controller}
     result.add(_holder_binding(holder, signers))
     policy = CredentialPolicy(now=now, accepted_suites=tuple(accepted_suites), max_clock_skew=max_clock_skew,
                               issuer_binding=issuer_binding, status_checker=status_checker,
-                              schema_checker=schema_checker)
+                              schema_checker=schema_checker, validity=validity, resources=resources)
     for vc in as_list(presentation.get("verifiableCredential")):
         result.credentials.append(_verify_enclosed(vc, holder, signers, resolver, loader, policy))
     return result
@@ -168,8 +174,6 @@ def _self_asserted(vc: Mapping[str, Any], holder: str | None, signers: set[str],
             "a credential without a proof is acceptable only when its issuer is the holder who signed the "
             "presentation", code="UNSECURED_CREDENTIAL")
         out.add(CheckResult.failed("selfAsserted", [error], issuer=issuer, holder=holder))
-    out.add(check_validity(vc, policy))
-    schema = check_schema(vc, policy)
-    if schema is not None:
-        out.add(schema)
+    apply_validity(out, vc, policy)
+    apply_schema(out, vc, policy)
     return out

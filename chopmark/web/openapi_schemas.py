@@ -83,7 +83,12 @@ def _result_problem() -> Schema:
     """A problem inside a verification result."""
     members = {**_PROBLEM_MEMBERS,
                "check": {"type": "string", "description": "The check that found the problem (proof, validity, "
-                                                          "issuerBinding, status, holderBinding, challenge, ...)."}}
+                                                          "issuerBinding, status, holderBinding, challenge, ...)."},
+               "severity": {"type": "string", "enum": ["warning"],
+                            "description": "`warning`: the check was not performed (codes ISSUER_BINDING_NOT_CHECKED, "
+                                           "VALIDITY_NOT_CHECKED, STATUS_NOT_CHECKED, SCHEMA_NOT_CHECKED, "
+                                           "RELATED_RESOURCE_NOT_CHECKED, CHALLENGE_NOT_CHECKED); a warning does "
+                                           "not make `verified` false. Absent: the check failed."}}
     return obj(members, ["type", "title", "detail", "code"],
                description="A problem found while verifying (VCALM `ProblemDetails` with Chopmark members).")
 
@@ -160,10 +165,12 @@ def _admin_requests() -> dict[str, Schema]:
         "CreateIssuerRequest": obj({"name": {"type": "string", "pattern": ISSUER_NAME},
                                     "suites": array({"type": "string", "enum": list(ISSUABLE)}),
                                     "statusPurposes": array({"type": "string", "enum": ["revocation",
-                                                                                        "suspension"]})},
+                                                                                        "suspension"]}),
+                                    "keyTypes": array({"type": "string", "enum": ["Ed25519", "P-256", "P-384"]}),
+                                    "didMethod": {"type": "string", "enum": ["web", "key"], "default": "web"}},
                                    ["name"], closed=True),
         "RotateKeyRequest": obj({"type": {"type": "string", "enum": ["Ed25519", "P-256", "P-384"],
-                                          "default": "Ed25519"}}, example={"type": "Ed25519"}),
+                                          "default": "Ed25519"}}, example={"type": "Ed25519"}, closed=True),
         "CreateTokenRequest": obj({"issuer": {"type": "string", "pattern": ISSUER_NAME},
                                    "scopes": {"anyOf": [array({"type": "string",
                                                                "enum": ["issue", "status", "admin"]}),
@@ -182,11 +189,12 @@ def _requests() -> dict[str, Schema]:
     verify_options = obj({"returnResults": BOOLEAN, "returnProblemDetails": BOOLEAN, "returnCredential": BOOLEAN,
                           "checks": array({"type": "string", "enum": CHECKS}, minItems=1)}, closed=True,
                          description="VCALM `VerifyCredentialOptions`; `checks` narrows the checks (proof "
-                                     "always runs).")
+                                     "always runs); every check left out is a warning in `problemDetails`.")
     presentation_options = obj({"challenge": STRING, "domain": STRING, "returnPresentation": BOOLEAN,
                                 "checks": array({"type": "string", "enum": CHECKS}, minItems=1)}, closed=True,
-                               description="VCALM `VerifyPresentationOptions`; a challenge must come from "
-                                           "POST /challenges and is single use.")
+                               description="VCALM `VerifyPresentationOptions`; the proof's challenge must equal "
+                                           "`challenge` (the caller's, or one from POST /challenges, which is "
+                                           "single use), and its domain `domain`; `checks` as for credentials.")
     status_entry = obj({"id": STRING, "type": {"type": "string", "enum": ["BitstringStatusList",
                                                                           "BitstringStatusListEntry"]},
                         "statusPurpose": STRING, "statusListIndex": STRING, "statusListCredential": STRING},
@@ -255,7 +263,8 @@ def _responses() -> dict[str, Schema]:
         "DidDocument": obj({"@context": STRINGS, "id": STRING, "verificationMethod": array(method),
                             "assertionMethod": STRINGS, "authentication": STRINGS,
                             "capabilityInvocation": STRINGS}, ["@context", "id", "verificationMethod"]),
-        "Issuer": obj({"name": STRING, "did": STRING, "created": STRING, "keys": array(issuer_key),
+        "Issuer": obj({"name": STRING, "did": STRING, "didMethod": {"type": "string", "enum": ["web", "key"]},
+                       "created": STRING, "keys": array(issuer_key),
                        "signing": {"type": "object", "additionalProperties": STRING}, "suites": STRINGS,
                        "defaultSuite": STRING, "statusPurposes": STRINGS},
                       ["name", "did", "created", "keys", "signing", "suites", "defaultSuite", "statusPurposes"],

@@ -30,6 +30,7 @@ from chopmark.errors import (
     Problem,
     RateLimited,
     ServiceError,
+    StoreUnavailable,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -37,6 +38,8 @@ from chopmark.errors import (
 log = logging.getLogger("chopmark.service")
 PROBLEM_JSON = "application/problem+json"
 INTERNAL = "https://chopmark.dev/problems#INTERNAL_ERROR"
+#: Seconds a client should wait before retrying after a 503 STORE_UNAVAILABLE (RFC 9110 §10.2.3).
+STORE_RETRY_AFTER_SECONDS = 2
 
 _HTTP_ERRORS: dict[int, type[ServiceError]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 405: MethodNotAllowed,
@@ -89,6 +92,8 @@ def error_response(error: ChopmarkError) -> Response:
     retry = error.extra.get("retryAfter")
     if isinstance(error, RateLimited) and retry is not None:
         headers["Retry-After"] = str(retry)
+    if isinstance(error, StoreUnavailable):  # a transient outage: tell clients when to try again
+        headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
     if isinstance(error, Unauthorized):  # RFC 9110 §15.5.2: a 401 carries a challenge (RFC 6750 §3)
         reason = {"INVALID_TOKEN": "invalid_token", "BAD_AUTHORIZATION": "invalid_request"}.get(error.instance_code)
         headers["WWW-Authenticate"] = 'Bearer realm="chopmark"' + (f', error="{reason}"' if reason else "")

@@ -65,9 +65,15 @@ class Settings:
     rate_limit_per_minute: int = 3000
     fetch_allowed_hosts: tuple[str, ...] = ()
     fetch_allow_loopback: bool = False
+    #: Whether /credentials/verify and /presentations/verify accept inline context objects (Data Integrity 1.0
+    #: §2.4.1 "Validating Contexts"; default: context URLs of the pinned set only).
+    verifier_inline_contexts: bool = False
     fetch_ca_file: str = ""
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    header_timeout_seconds: int = 10
+    body_timeout_seconds: int = 30
+    worker_connections: int = 1000
     status_cache_seconds: int = 60
     status_freshness_ms: int = 0
     challenge_ttl_seconds: int = 300
@@ -261,6 +267,9 @@ def _convert(name: str, value: Any) -> Any:
     converters: dict[str, Callable[[str], Any]] = {
         "port": lambda t: _parse_int(label, t, 1, 65535),
         "workers": lambda t: _parse_int(label, t, 1, 64),
+        "header_timeout_seconds": lambda t: _parse_int(label, t, 1, 3600),
+        "body_timeout_seconds": lambda t: _parse_int(label, t, 1, 3600),
+        "worker_connections": lambda t: _parse_int(label, t, 10, 100_000),
         "max_body_bytes": lambda t: _parse_int(label, t, 1024, 64 * 1_048_576),
         "rate_limit_per_minute": lambda t: _parse_int(label, t, 0, 10_000_000),
         "status_cache_seconds": lambda t: _parse_int(label, t, 0, 86_400),
@@ -269,6 +278,7 @@ def _convert(name: str, value: Any) -> Any:
         "trust_refresh_seconds": lambda t: _parse_int(label, t, 1, 86_400),
         "seed_demo": lambda t: _parse_bool(label, t),
         "fetch_allow_loopback": lambda t: _parse_bool(label, t),
+        "verifier_inline_contexts": lambda t: _parse_bool(label, t),
         "fetch_allowed_hosts": lambda t: _parse_hosts(label, t),
         "data_dir": Path,
         "kek": lambda t: _decode_kek(t, label),

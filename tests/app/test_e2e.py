@@ -64,14 +64,32 @@ def test_status_lifecycle(live: Deployment, suite: str) -> None:
     assert vc["issuer"] == live.issuer["did"]
     assert set(status_entries(vc)) == {"revocation", "suspension"}
     assert_verifies(live, vc)
-    flip(live, credential_id, "revocation", True)
-    assert_status_problem(live, vc, "REVOKED")
-    flip(live, credential_id, "revocation", False)
-    assert_verifies(live, vc)
     flip(live, credential_id, "suspension", True)
     assert_status_problem(live, vc, "SUSPENDED")
     flip(live, credential_id, "suspension", False)
     assert_verifies(live, vc)
+    flip(live, credential_id, "revocation", True)
+    assert_status_problem(live, vc, "REVOKED")
+    undo = live.set_status(credential_id, "revocation", False)  # Bitstring Status List §2.1: not reversible
+    assert (undo.status, undo.json["code"]) == (409, "REVOCATION_PERMANENT"), undo.json
+    assert_status_problem(live, vc, "REVOKED")
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_vc11_credential_gets_status_and_data_integrity_terms(live: Deployment, suite: str) -> None:
+    """A VC 1.1 credential: the status entries' and the proof's terms are defined by the contexts the service
+    appends (Bitstring Status List ``status/v1``, Data Integrity ``v2``), so it issues, verifies and revokes."""
+    legacy = {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential"],
+              "issuanceDate": "2026-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:merchant-11"}}
+    reply = live.issue(suite, legacy)
+    assert reply.status == 201, reply.json
+    vc = reply.json["verifiableCredential"]
+    assert vc["@context"][0] == "https://www.w3.org/2018/credentials/v1"
+    assert "https://www.w3.org/ns/credentials/status/v1" in vc["@context"]
+    assert set(status_entries(vc)) == {"revocation", "suspension"}
+    assert_verifies(live, vc)
+    flip(live, reply.json["credentialId"], "revocation", True)
+    assert_status_problem(live, vc, "REVOKED")
 
 
 def served_bit(list_url: str, index: int, etag: str | None = None) -> tuple[int, str, int | None]:
@@ -98,9 +116,8 @@ def test_served_status_list_reflects_flip(live: Deployment) -> None:
     listed = get(list_url).json
     assert listed["credentialSubject"]["statusPurpose"] == "revocation"
     assert_verifies(live, listed)  # the served list is a credential signed by the issuer
-    flip(live, credential_id, "revocation", False)
-    status, cleared, bit = served_bit(list_url, index, after)
-    assert (status, bit) == (200, 0) and cleared != after
+    assert live.set_status(credential_id, "revocation", False).status == 409  # revocation is permanent
+    assert served_bit(list_url, index, after)[0] == 304
 
 
 def test_get_returns_identical_credential_and_delete_makes_it_gone(live: Deployment) -> None:
@@ -171,10 +188,10 @@ def test_presentation_challenge_is_single_use(live: Deployment) -> None:
     replayed = post(live.at("/presentations/verify"), body)
     assert (replayed.status, replayed.json["verified"]) == (400, False)
     assert "INVALID_CHALLENGE_ERROR" in problem_codes(replayed.json, "challenge"), replayed.json
-    invented = signed_presentation([vc], "never-handed-out", "verifier.example")
+    invented = signed_presentation([vc], "chopmark-challenge:never-handed-out", "verifier.example")
     unknown = post(live.at("/presentations/verify"), {"verifiablePresentation": invented, "options": {
-        "challenge": "never-handed-out", "domain": "verifier.example"}})
-    assert unknown.status == 400, unknown.json
+        "challenge": "chopmark-challenge:never-handed-out", "domain": "verifier.example"}})
+    assert unknown.status == 400, unknown.json  # looks like ours but was never issued
 
 
 def test_key_rotation_while_serving(live: Deployment) -> None:

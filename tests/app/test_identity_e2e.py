@@ -79,9 +79,10 @@ def test_kyb_onboarding_at_three_sites_then_revocation_propagates(ecosystem: Eco
     reuse = decide(ecosystem, "site-b", [seller_a], merchant.did, merchant.signer)
     assert reuse["decision"] == "rejected" and codes(reuse) == {"REVOKED"}
 
-    ecosystem.set_status(identity["id"], "revocation", False)  # reinstated: the next check passes again
-    assert ecosystem.recheck("site-a", decisions["site-a"]["sellerAccountId"]).json["decision"] == "accepted"
-    assert decide(ecosystem, "site-b", [seller_a], merchant.did, merchant.signer)["accepted"] is True
+    undo = post(f"{ecosystem.url}/credentials/status", {"credentialId": identity["id"], "status": False,
+                "credentialStatus": {"statusPurpose": "revocation"}}, token=ecosystem.tokens["kyb-authority"])
+    assert (undo.status, undo.json["code"]) == (409, "REVOCATION_PERMANENT")  # revocation is not reversible
+    assert ecosystem.recheck("site-a", decisions["site-a"]["sellerAccountId"]).json["decision"] == "rejected"
 
 
 def test_suspension_holds_the_merchant_until_lifted(ecosystem: Ecosystem, tmp_path: Path) -> None:
@@ -175,7 +176,7 @@ def test_a_reused_seller_credential_carries_the_identity_revocation(ecosystem: E
     ecosystem.set_status(identity["id"], "suspension", True)
     held = decide(ecosystem, "site-b", [seller_a], merchant.did, merchant.signer)
     assert held["decision"] == "held" and {(r["code"], r["check"]) for r in held["reasons"]} == {
-        ("SUSPENDED", "identityStatus")}
+        ("SUSPENDED", "identityStatus"), ("SUSPENDED", "status")}  # the seller credential itself followed too
     ecosystem.set_status(identity["id"], "suspension", False)
     ecosystem.set_status(identity["id"], "revocation", True)
     refused = decide(ecosystem, "site-b", [seller_a], merchant.did, merchant.signer)

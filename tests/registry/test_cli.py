@@ -66,3 +66,21 @@ def test_status_list_create(tmp_path: Path) -> None:
 def test_bad_store_url_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["issuer", "list", "--store", "mysql://x", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and "store must be" in result.stderr
+
+
+def test_did_key_issuers_and_key_types(tmp_path: Path) -> None:
+    for key_type, prefix in (("Ed25519", "did:key:z6Mk"), ("P-256", "did:key:zDn"), ("P-384", "did:key:z82L")):
+        name = f"dk-{key_type.lower()}"
+        created = run(["issuer", "create", name, "--did-method", "key", "--key-type", key_type, "--json"], tmp_path)
+        assert created["did"].startswith(prefix) and created["didMethod"] == "key"
+        assert [k["id"] for k in created["keys"]] == [created["did"][len("did:key:"):]]
+        doc = run(["issuer", "show", name, "--did-document"], tmp_path)
+        method = f"{created['did']}#{created['keys'][0]['id']}"
+        assert doc["id"] == created["did"] and doc["assertionMethod"] == [method]
+    refused = run(["issuer", "rotate-key", "dk-ed25519", "--json"], tmp_path, code=1)
+    assert refused["code"] == "DID_KEY_NO_ROTATION"
+    two = run(["issuer", "create", "two", "--did-method", "key", "--suite", "eddsa-rdfc-2022", "--suite",
+               "ecdsa-rdfc-2019", "--json"], tmp_path, code=1)
+    assert two["code"] == "DID_KEY_ONE_KEY_TYPE"
+    p384 = run(["issuer", "create", "p384", "--key-type", "P-384", "--json"], tmp_path)
+    assert [k["type"] for k in p384["keys"]] == ["P-384"] and p384["did"].startswith("did:web:")

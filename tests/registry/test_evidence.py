@@ -5,6 +5,7 @@ threads appending at once, crashes between the integration steps, and the log ke
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 import os
@@ -152,6 +153,45 @@ def test_entries_times_and_proofs_by_hash(log: EvidenceLog, clock: Clock) -> Non
         log.inclusion_proof_by_hash("00" * 32)
     with pytest.raises(NotFound):
         log.entry(3)
+
+
+def test_entries_are_found_by_the_sha256_they_carry(log: EvidenceLog, store: Store) -> None:
+    """Issue 11: a user who logged ``{"type": "photo", "sha256": X}`` finds the entry by X (not only by the leaf
+    hash), through an index in the store (one read), with the first entry winning and an optional type."""
+    photo = hashlib.sha256(b"pixels").hexdigest()
+    log.append("note", data=b"hello")
+    first = log.append("photo", sha256=photo)
+    log.append("photo", sha256=photo)  # logged twice: the first is found
+    with pytest.raises(NotFound):
+        log.find(photo)  # still pending
+    log.append("provenance", data=b"pixels")  # its data's SHA-256 is the photo's hash too
+    log.integrate()
+    assert log.find(photo) == first and log.find(photo.upper()) == first
+    assert log.find(photo, "photo") == first and log.find(photo, "provenance") == 3
+    assert log.find(hashlib.sha256(b"hello").hexdigest()) == 0
+    assert log.inclusion_proof(log.find(photo, size=2), 2)["index"] == first
+    with pytest.raises(NotFound):
+        log.find(photo, size=1)  # not in the tree of size 1
+    with pytest.raises(NotFound):
+        log.find(photo, "note")
+    with pytest.raises(BadRequest):
+        log.find("xyz")
+    with pytest.raises(BadRequest):
+        log.find(photo, "Bad Type")
+    assert store.get(evidence.NS_CONTENT, f"photo/{photo}") == str(first).encode()  # an index, not a scan
+
+
+def test_reindex_indexes_entries_logged_before_the_content_index(log: EvidenceLog, store: Store) -> None:
+    photo = hashlib.sha256(b"old photo").hexdigest()
+    log.append("photo", sha256=photo)
+    log.append("note", data=b"old note")
+    log.integrate()
+    for key in (photo, f"photo/{photo}"):  # as a log written before this version has it: no content index
+        assert store.delete(evidence.NS_CONTENT, key)
+    with pytest.raises(NotFound):
+        log.find(photo)
+    assert log.reindex(batch=1) == 2 and log.reindex() == 2  # idempotent
+    assert log.find(photo) == 0 and log.find(hashlib.sha256(b"old note").hexdigest(), "note") == 1
 
 
 @pytest.mark.parametrize(("call", "error"), [
@@ -322,7 +362,8 @@ def test_the_log_key_is_sealed_once_and_listed_in_the_host_did_document(tmp_path
     document = registries[0].issuers.did_document("_host")
     method = next(m for m in document["verificationMethod"] if m["id"] == "did:web:vc.example%3A8443#log-key")
     assert method["type"] == "Multikey" and method["controller"] == document["id"]
-    assert method["id"] in document["assertionMethod"] and method["id"] not in document["authentication"]
+    assert method["id"] not in document["assertionMethod"] and method["id"] not in document["authentication"]
+    assert document["https://chopmark.org/vocab#logSigning"] == [method["id"]]
     assert PublicKey.from_multibase(method["publicKeyMultibase"]).raw == verifier.public_key
     assert json.loads(registries[3].issuers.document_bytes("_host")) == document
     registries[1].evidence.append("t", data=b"x")

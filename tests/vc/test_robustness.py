@@ -45,7 +45,7 @@ HOSTILE: dict[str, tuple[dict[str, Any], str]] = {
     "context-version-2": ({"@context": ["https://www.w3.org/ns/credentials/v2", {"@version": 2.0}]},
                           "INVALID_JSON_LD"),
     "protected-override": ({"@context": ["https://www.w3.org/ns/credentials/v2", {"id": "@type"}]},
-                           "INVALID_JSON_LD"),
+                           "PROTECTED_TERM_REDEFINITION"),
     "type-object": ({"type": {"a": 1}}, "MALFORMED_VALUE_ERROR"),
     "proofs-garbage": ({"proof": [1, "x", None, {"type": []}]}, "MALFORMED_VALUE_ERROR"),
     "previous-proof-object": ({"proof": _proof(previousProof={"a": 1})}, "MALFORMED_PROOF_ERROR"),

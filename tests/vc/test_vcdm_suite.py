@@ -18,6 +18,7 @@ import pytest
 from chopmark.codecs.dates import parse_datetime
 from chopmark.dids import Resolver, did_key_from_public_key
 from chopmark.errors import ChopmarkError
+from chopmark.jsonld import DocumentLoader
 from chopmark.keys import KeyPair, KeyType
 from chopmark.vc.credentials import issue, verify_credential
 from chopmark.vc.presentations import sign_presentation, verify_presentation
@@ -152,11 +153,15 @@ def _secure_presentation(doc: dict[str, Any], name: str) -> dict[str, Any]:
                              created="2000-01-01T00:00:00Z")
 
 
+#: The suite's valid inputs carry inline contexts: a verifier that accepts them opts in (Data Integrity 1.0 §2.4.1).
+INLINE_OK = DocumentLoader.pinned().with_context_policy(inline_contexts=True)
+
+
 def _verify(secured: dict[str, Any], name: str) -> Any:
     if name.startswith("presentation"):
         return verify_presentation(secured, resolver=Resolver(), now=BASE_NOW, challenge="c-123",
-                                   domain="site-a.example")
-    return verify_credential(secured, resolver=Resolver(), now=_now_for(secured))
+                                   domain="site-a.example", loader=INLINE_OK)
+    return verify_credential(secured, resolver=Resolver(), now=_now_for(secured), loader=INLINE_OK)
 
 
 def test_all_inputs_present(vectors: Path) -> None:

@@ -156,6 +156,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, s.parties[parts[1]].document())
         elif self.path == "/trust/list":
             self._send(200, s.trust_list())
+        elif len(parts) == 2 and parts[0] == "sites" and parts[1] in s.parties:
+            self._send(200, {"site": parts[1], "did": s.parties[parts[1]].did, "acceptedTypes": [MERCHANT_IDENTITY]})
         elif self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/trust/list")

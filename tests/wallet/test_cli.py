@@ -65,9 +65,9 @@ def write(path: Path, data: Any) -> str:
 
 
 def test_init_prompts_twice_and_prints_the_did(tmp_path: Path, env: dict[str, str]) -> None:
-    result = run("init", stdin="s3cret\ns3cret\n")
+    result = run("init", stdin="s3cret passphrase\ns3cret passphrase\n")
     assert result.exit_code == 0, result.output
-    did = Wallet.open(tmp_path / "w.cmw", "s3cret").did
+    did = Wallet.open(tmp_path / "w.cmw", "s3cret passphrase").did
     assert f"Holder DID: {did}" in result.output
     assert stat.S_IMODE((tmp_path / "w.cmw").stat().st_mode) == 0o600
     again = run("init", "--json", env=env)
@@ -162,11 +162,11 @@ def test_export_import_with_backup_passphrase_file(tmp_path: Path, env: dict[str
     assert run("export", backup, "--backup-passphrase-file", str(backup_pass), env=env).exit_code == 1
     restored_path = str(tmp_path / "restored.cmw")
     imported = run("--wallet", restored_path, "import", backup, "--backup-passphrase-file", str(backup_pass),
-                   "--json", env={"CHOPMARK_WALLET_PASSPHRASE": "third"})
+                   "--json", env={"CHOPMARK_WALLET_PASSPHRASE": "third passphrase"})
     assert imported.exit_code == 0, imported.output
     assert json.loads(imported.output) | {"imported": ""} == {"imported": "", "did": ready.did, "credentials": 1,
                                                                "added": 1, "mode": "restore"}
-    assert len(Wallet.open(restored_path, "third").credentials()) == 1
+    assert len(Wallet.open(restored_path, "third passphrase").credentials()) == 1
     wrong = tmp_path / "wrong-pass"
     wrong.write_text("nope\n", encoding="utf-8")
     assert run("import", backup, "--backup-passphrase-file", str(wrong), env=env).exit_code == 1
@@ -190,3 +190,31 @@ def test_onboard_unreachable_site_is_a_failed_row(env: dict[str, str], ready: Wa
     assert rows[0]["decision"] == "error" and rows[0]["reasons"][0]["code"] == "REMOTE_UNREACHABLE"
     table = run("--timeout", "2", "onboard", "--site", "http://127.0.0.1:9/sites/a", env=env)
     assert table.exit_code == 1 and "Onboarding decisions" in table.stdout and "REMOTE_UNREACHABLE" in table.stdout
+
+
+@pytest.mark.parametrize(("weak", "why"), [("short", "it has 5 characters"), ("a" * 20, "repeats one character"),
+                                           ("allonelowercaseword", "one kind"), ("123456789012", "one kind")])
+def test_a_weak_passphrase_is_refused_with_the_rule(tmp_path: Path, env: dict[str, str], weak: str,
+                                                    why: str) -> None:
+    """Issue 11: ``wallet init`` took any non-empty passphrase."""
+    result = run("init", env={"CHOPMARK_WALLET_PASSPHRASE": weak})
+    assert result.exit_code == 2 and why in result.output and "at least 12 characters" in result.output
+    assert not (tmp_path / "w.cmw").exists()
+
+
+def test_the_readme_passphrase_passes_and_the_passphrase_can_be_changed(tmp_path: Path, env: dict[str, str]) -> None:
+    assert run("init", "--json", env={"CHOPMARK_WALLET_PASSPHRASE": "correct horse battery staple"}).exit_code == 0
+    new = tmp_path / "new-pass"
+    new.write_text("weak\n", encoding="utf-8")
+    refused = run("passphrase", "--new-passphrase-file", str(new), env=env)
+    assert refused.exit_code == 2 and "at least 12 characters" in refused.output
+    new.write_text("Tr0ubadour & a horse\n", encoding="utf-8")
+    changed = run("passphrase", "--new-passphrase-file", str(new), "--json", env=env)
+    assert changed.exit_code == 0 and json.loads(changed.output)["changed"] is True
+    assert run("did", env={"CHOPMARK_WALLET_PASSPHRASE": "correct horse battery staple"}).exit_code == 1
+    assert run("did", "--json", env={"CHOPMARK_WALLET_PASSPHRASE": "Tr0ubadour & a horse"}).exit_code == 0
+    backup = str(tmp_path / "backup.cmw")
+    new.write_text("backup\n", encoding="utf-8")
+    weak_backup = run("export", backup, "--backup-passphrase-file", str(new),
+                      env={"CHOPMARK_WALLET_PASSPHRASE": "Tr0ubadour & a horse"})
+    assert weak_backup.exit_code == 2 and "backup passphrase is too weak" in weak_backup.output

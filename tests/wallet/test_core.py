@@ -145,6 +145,26 @@ def test_present_answers_each_credential_query(wallet: Wallet, eco: Ecosystem) -
     assert verify(vp, eco.site.did).verified
 
 
+def test_present_to_a_site_sends_one_credential_of_an_accepted_type(wallet: Wallet, eco: Ecosystem) -> None:
+    """Issue 11: with the site profile's acceptedTypes the queries are alternatives: one credential, of an
+    accepted type, in the site's order; a query for a type the profile does not accept is not answered."""
+    identity, seller = eco.identity(wallet.did), eco.seller(wallet.did)
+    stored = [store(wallet, identity)["id"], store(wallet, seller)["id"]]
+    request = identity_request(eco)
+    request["query"][0]["credentialQuery"].append({"example": {"type": "MarketplaceSellerCredential"}})
+    both = [MERCHANT_IDENTITY, "MarketplaceSellerCredential"]
+    assert wallet.present(request, accepted_types=both)["verifiableCredential"] == [identity]
+    assert wallet.present(request, accepted_types=["MarketplaceSellerCredential"])["verifiableCredential"] == [seller]
+    assert wallet.present(request, accepted_types=["*"])["verifiableCredential"] == [identity]
+    with pytest.raises(UnsupportedRequestError, match="none of the types the site accepts"):
+        wallet.present(request, accepted_types=["OtherCredential"])
+    wallet.remove(stored[0])
+    assert wallet.present(request, accepted_types=both)["verifiableCredential"] == [seller]
+    wallet.remove(stored[1])
+    with pytest.raises(NoMatchingCredentialError, match=f"no valid MarketplaceSellerCredential or {MERCHANT_IDENTITY}"):
+        wallet.present(request, accepted_types=both)
+
+
 def test_present_honours_required_trusted_issuer(wallet: Wallet, eco: Ecosystem) -> None:
     store(wallet, eco.identity(wallet.did))
     request = identity_request(eco, trustedIssuer=[{"issuer": eco.rogue.did, "required": True}])

@@ -45,6 +45,9 @@ def test_public_url_gives_did_web_host() -> None:
     ({"CHOPMARK_KEK": "c2hvcnQ"}, "32 bytes"),
     ({"CHOPMARK_LOG_LEVEL": "loud"}, "log_level"),
     ({"CHOPMARK_FETCH_ALLOWED_HOSTS": "a.example,bad/host"}, "not a host name"),
+    ({"CHOPMARK_HEADER_TIMEOUT_SECONDS": "0"}, "CHOPMARK_HEADER_TIMEOUT_SECONDS must be between 1 and 3600"),
+    ({"CHOPMARK_BODY_TIMEOUT_SECONDS": "soon"}, "CHOPMARK_BODY_TIMEOUT_SECONDS must be an integer"),
+    ({"CHOPMARK_WORKER_CONNECTIONS": "5"}, "CHOPMARK_WORKER_CONNECTIONS must be between 10"),
 ])
 def test_invalid_settings_are_clear(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
@@ -66,3 +69,14 @@ def test_kek_from_environment() -> None:
     text = base64.urlsafe_b64encode(kek).rstrip(b"=").decode()
     assert Settings.load({}, env={"CHOPMARK_KEK": text}).load_kek() == kek
     assert text not in repr(Settings.load({}, env={"CHOPMARK_KEK": text}))
+
+
+def test_serving_limits_default_and_from_environment() -> None:
+    """Issue 11: slow clients are cut off after bounded times; each worker holds many connections."""
+    defaults = Settings.load({}, env={})
+    assert (defaults.header_timeout_seconds, defaults.body_timeout_seconds, defaults.worker_connections) == \
+        (10, 30, 1000)
+    env = {"CHOPMARK_HEADER_TIMEOUT_SECONDS": "5", "CHOPMARK_BODY_TIMEOUT_SECONDS": "60",
+           "CHOPMARK_WORKER_CONNECTIONS": "200"}
+    tuned = Settings.load({}, env=env)
+    assert (tuned.header_timeout_seconds, tuned.body_timeout_seconds, tuned.worker_connections) == (5, 60, 200)
