@@ -19,6 +19,9 @@ from chopmark.errors import ConfigurationError
 from chopmark.web.settings import Settings
 
 AppFactory = Callable[[Settings], Any]
+
+#: Logged (INFO) by each worker once it handles signals (:mod:`chopmark.web.worker`).
+READY_LINE = "Chopmark worker ready"
 #: Imported by gunicorn in each worker only (gevent stays out of the master process).
 WORKER_CLASS = "chopmark.web.worker.ChopmarkWorker"
 

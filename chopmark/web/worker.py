@@ -9,6 +9,10 @@ worker. Before the application sees a request:
 * the body, up to ``max_body_bytes`` + 1 bytes, is read ahead into memory within ``body_timeout_seconds``;
   otherwise the client gets a 408 ``application/problem+json`` and the connection is closed.
 
+A graceful stop (SIGTERM) lets the requests in progress finish but closes at once the connections that are only
+waiting: for a TLS handshake, for a request head, or idle between two requests. Otherwise each of them would hold
+the stop for up to the header deadline.
+
 The application (sync Flask) then reads its body from memory. ``monkey.patch_all`` (done by gunicorn's gevent
 worker before the application is built) makes ``threading.local`` greenlet-local, so the SQLite store opens
 its connections per greenlet, and redis-py's pool hands each greenlet its own connection.
@@ -16,11 +20,13 @@ its connections per greenlet, and redis-py's pool hands each greenlet its own co
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
 import ssl
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import gevent  # type: ignore[import-untyped]
@@ -30,6 +36,7 @@ from gunicorn.http.body import Body  # type: ignore[import-untyped]
 from gunicorn.workers.ggevent import GeventWorker  # type: ignore[import-untyped]
 
 from chopmark.errors import BadRequest, Problem
+from chopmark.web.server import READY_LINE
 from chopmark.web.settings import Settings
 
 REQUEST_TIMEOUT = Problem(type="https://chopmark.dev/problems#REQUEST_TIMEOUT", title="Request timeout",
@@ -62,6 +69,44 @@ def problem_answer(status: int, reason: str, problem: Problem) -> bytes:
 class ChopmarkWorker(GeventWorker):  # type: ignore[misc]
     """Gunicorn's gevent worker with deadlines on the TLS handshake, the request head and the body."""
 
+    _waiting: set[Any] | None = None
+
+    @property
+    def waiting(self) -> set[Any]:
+        """The greenlets of connections that are waiting for the client (no request in progress)."""
+        if self._waiting is None:
+            self._waiting = set()
+        return self._waiting
+
+    @contextlib.contextmanager
+    def _waiting_for_client(self) -> Iterator[None]:
+        """Mark this connection's greenlet as waiting (a graceful stop may close it), under the header deadline."""
+        current = gevent.getcurrent()
+        self.waiting.add(current)
+        try:
+            with gevent.Timeout(self.limits.header_timeout_seconds, False):
+                yield
+        finally:
+            self.waiting.discard(current)
+
+    def run(self) -> None:
+        """Serve until stopped. The line logged first says the worker handles signals now (a SIGTERM that reaches
+        a worker still booting is taken by the master's inherited handler and lost, so the stop would wait for
+        the graceful timeout): tests wait for it before stopping a server they just started."""
+        self.log.info("%s (pid: %s)", READY_LINE, self.pid)
+        super().run()
+
+    def handle_exit(self, sig: Any, frame: Any) -> None:
+        """SIGTERM: stop accepting (gunicorn's graceful stop) and close the connections that only wait."""
+        super().handle_exit(sig, frame)
+        gevent.spawn(self._close_waiting)
+
+    def _close_waiting(self) -> None:
+        """Kill the greenlets that wait for a client; a connection mid-request is left to finish (it is closed
+        after its answer, as ``alive`` is now false)."""
+        for greenlet in list(self.waiting):
+            greenlet.kill(block=False)
+
     @property
     def limits(self) -> Settings:
         """The service's settings (the gunicorn application is :class:`chopmark.web.server.ChopmarkServer`)."""
@@ -76,17 +121,17 @@ class ChopmarkWorker(GeventWorker):  # type: ignore[misc]
             warnings.filterwarnings("ignore", category=MonkeyPatchWarning)
             super().patch()
 
-    def timeout_ctx(self) -> gevent.Timeout:
+    def timeout_ctx(self) -> contextlib.AbstractContextManager[None]:
         """Gunicorn reads each request head (and waits for the next one) under this deadline: on expiry it
-        stops reading and closes the connection."""
-        return gevent.Timeout(self.limits.header_timeout_seconds, False)
+        stops reading and closes the connection. Meanwhile the connection counts as waiting."""
+        return self._waiting_for_client()
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         """Serve one connection; a TLS handshake must end within the header deadline."""
         if isinstance(client, ssl.SSLSocket):
             client.setblocking(True)
             done = False
-            with gevent.Timeout(self.limits.header_timeout_seconds, False):
+            with self._waiting_for_client():
                 try:
                     client.do_handshake()
                     done = True

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import pytest
 
+from chopmark.web.server import READY_LINE
 from tests.support.redis import free_port, purge_prefix
 
 START_TIMEOUT = 20.0
@@ -146,10 +147,13 @@ class LiveServer:
             self._log = self.log_path.open("ab")
         command = [sys.executable, "-m", "chopmark.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--workers", str(self.workers), *self._store_args()]
+        self._log.flush()
+        log_start = self.log_path.stat().st_size
         self.proc = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         try:
             self.wait_healthy()
+            self.wait_workers_ready(log_start)
         except BaseException:
             self.kill9()  # never leave a half-started server behind
             raise
@@ -168,6 +172,18 @@ class LiveServer:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"chopmark serve did not become healthy in {timeout} s:\n{self.log_tail()}")
             time.sleep(0.1)
+
+    def wait_workers_ready(self, log_start: int, timeout: float = 5.0) -> None:
+        """Wait until every worker logged that it handles signals, so a stop right after the start is not lost on
+        a worker still booting (which would make the stop wait for gunicorn's graceful timeout). Best effort: a
+        log level above INFO hides the lines, and then this returns after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with suppress(OSError), self.log_path.open("rb") as log:
+                log.seek(log_start)
+                if log.read().count(READY_LINE.encode()) >= self.workers:
+                    return
+            time.sleep(0.05)
 
     def log_tail(self, size: int = 4000) -> str:
         """The end of the server's combined stdout/stderr."""

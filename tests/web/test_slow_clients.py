@@ -230,3 +230,27 @@ def test_over_tls_stalled_handshakes_neither_block_nor_stay(tmp_path: Path, monk
                 context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             tls.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert read_answer(tls)[0].startswith(b"HTTP/1.1 200")
+
+
+def test_a_graceful_stop_closes_waiting_connections_at_once(tmp_path: Path) -> None:
+    """SIGTERM lets requests finish but does not wait for connections that only wait for the client: one that
+    never sent a request and one kept alive after its answer. Before, each held the worker's graceful stop until
+    gunicorn's graceful timeout (10 s, shorter than this header deadline) ran out and the master killed it."""
+    server = LiveServer(tmp_path / "data", env={"CHOPMARK_HEADER_TIMEOUT_SECONDS": "60"}, workers=1)
+    server.start()
+    try:
+        silent = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        kept = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        kept.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert kept.recv(4096).startswith(b"HTTP/1.1 200"), "the kept-alive connection got its answer"
+        assert server.proc is not None
+        server.proc.terminate()
+        server.proc.wait(timeout=30)
+        for connection in (silent, kept):
+            while connection.recv(4096):  # the rest of the answer, then the end: closed by the stop
+                pass
+            connection.close()
+        log = server.log_tail()  # the worker stopped by itself, not SIGKILLed by the master after the timeout
+        assert "Worker exiting" in log and "graceful timeout" not in log.lower(), log
+    finally:
+        server.close()
