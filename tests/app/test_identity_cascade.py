@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.identity import Ecosystem, decide, identified_merchant, seeded_server
-from tests.support.live import BACKENDS, post, problem_codes, redis_prefix
+from tests.support.identity import Ecosystem, backend_ecosystem, decide, identified_merchant
+from tests.support.live import BACKENDS, post, problem_codes
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("identity-cascade-server")]
 SITES = ("site-a", "site-b", "site-c")
@@ -21,12 +21,7 @@ SITES = ("site-a", "site-b", "site-c")
 @pytest.fixture(scope="module", params=BACKENDS)
 def ecosystem(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ecosystem]:
     """A seeded server on SQLite, and one on Redis under a fresh prefix."""
-    data_dir = tmp_path_factory.mktemp(f"cascade-{request.param}")
-    if request.param == "sqlite":
-        with seeded_server(data_dir) as eco:
-            yield eco
-        return
-    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, seeded_server(data_dir, store) as eco:
+    with backend_ecosystem(request, tmp_path_factory, "cascade") as eco:
         yield eco
 
 

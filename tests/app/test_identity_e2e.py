@@ -13,14 +13,14 @@ from chopmark.vocab import CONTEXT_URL, MARKETPLACE_SELLER, MERCHANT_IDENTITY
 from chopmark.vocab.schema import schema_document
 from tests.support.identity import (
     Ecosystem,
+    backend_ecosystem,
     codes,
     decide,
     identified_merchant,
     new_merchant,
     open_onboarding,
-    seeded_server,
 )
-from tests.support.live import BACKENDS, get, post, redis_prefix
+from tests.support.live import BACKENDS, get, post
 from wallet.demo import demo_application
 from wallet.errors import CredentialRefusedError, RemoteError
 
@@ -31,12 +31,7 @@ SITES = ("site-a", "site-b", "site-c")
 @pytest.fixture(scope="module", params=BACKENDS)
 def ecosystem(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ecosystem]:
     """A seeded server on SQLite, and one on Redis under a fresh prefix."""
-    data_dir = tmp_path_factory.mktemp(f"identity-{request.param}")
-    if request.param == "sqlite":
-        with seeded_server(data_dir) as eco:
-            yield eco
-        return
-    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, seeded_server(data_dir, store) as eco:
+    with backend_ecosystem(request, tmp_path_factory, "identity") as eco:
         yield eco
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from chopmark.dids import did_key_signer
 from chopmark.keys import KeyPair, KeyType, Signer
 from chopmark.vc.presentations import create_presentation, sign_presentation
 from chopmark.vocab import CONTEXT_URL
-from tests.support.live import LiveServer, Reply, post
+from tests.support.live import LiveServer, Reply, post, redis_prefix
 from wallet.client import WalletClient
 from wallet.core import Wallet
 from wallet.demo import demo_application
@@ -85,6 +87,20 @@ class Merchant:
     def signer(self) -> Signer:
         """The holder's signing key."""
         return self.wallet.signer
+
+
+@contextmanager
+def backend_ecosystem(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                      label: str) -> Iterator[Ecosystem]:
+    """For a module fixture parametrized over ``BACKENDS``: a seeded server on SQLite, or on Redis under a fresh
+    prefix."""
+    data_dir = tmp_path_factory.mktemp(f"{label}-{request.param}")
+    if request.param == "sqlite":
+        with seeded_server(data_dir) as eco:
+            yield eco
+        return
+    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, seeded_server(data_dir, store) as eco:
+        yield eco
 
 
 def new_merchant(folder: Path, ecosystem: Ecosystem, name: str = "merchant") -> Merchant:
