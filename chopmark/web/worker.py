@@ -35,7 +35,7 @@ from gunicorn import util  # type: ignore[import-untyped]
 from gunicorn.http.body import Body  # type: ignore[import-untyped]
 from gunicorn.workers.ggevent import GeventWorker  # type: ignore[import-untyped]
 
-from chopmark.errors import BadRequest, Problem
+from chopmark.errors import CHOPMARK, BadRequest, Problem
 from chopmark.web.server import READY_LINE
 from chopmark.web.settings import Settings
 
@@ -56,6 +56,21 @@ class _ReadAhead:
         """Up to ``size`` bytes."""
         data = self.head.read(size)
         return data if data else bytes(self.rest.read(size))
+
+
+#: The stable codes of the answers gunicorn's HTTP parser gives before the application runs.
+PARSER_CODES = {400: "BAD_REQUEST", 403: "FORBIDDEN", 414: "URI_TOO_LONG", 417: "EXPECTATION_FAILED",
+                431: "HEADER_FIELDS_TOO_LARGE", 500: "INTERNAL_ERROR", 501: "NOT_IMPLEMENTED"}
+
+
+def write_parser_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """Stands in for ``gunicorn.util.write_error`` in Chopmark's workers: the requests gunicorn's parser refuses
+    (a malformed request line or header, a line or head over the limits) get RFC 9457 problem+json, as every
+    other error of the service, instead of an HTML page."""
+    code = PARSER_CODES.get(status_int, "BAD_REQUEST" if status_int < 500 else "INTERNAL_ERROR")
+    detail = mesg or reason
+    problem = Problem(type=CHOPMARK + code, title=reason, detail=detail, code=code)
+    util.write_nonblock(sock, problem_answer(status_int, reason, problem))
 
 
 def problem_answer(status: int, reason: str, problem: Problem) -> bytes:
@@ -112,6 +127,11 @@ class ChopmarkWorker(GeventWorker):  # type: ignore[misc]
         """The service's settings (the gunicorn application is :class:`chopmark.web.server.ChopmarkServer`)."""
         settings: Settings = self.app.settings
         return settings
+
+    def init_process(self) -> None:
+        """After the fork, in this worker only: the parser's refusals are written as problems."""
+        util.write_error = write_parser_problem
+        super().init_process()
 
     def patch(self) -> None:
         """gevent's ``monkey.patch_all``, after the fork. The master imported ssl first, so gevent warns about

@@ -254,3 +254,24 @@ def test_a_graceful_stop_closes_waiting_connections_at_once(tmp_path: Path) -> N
         assert "Worker exiting" in log and "graceful timeout" not in log.lower(), log
     finally:
         server.close()
+
+
+@pytest.mark.parametrize(("raw", "status", "code"), [
+    (b"NOT A REQUEST LINE\r\n\r\n", 400, "BAD_REQUEST"),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414, "URI_TOO_LONG"),
+    (b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n", 400, "BAD_REQUEST"),
+    (b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Many: y\r\n" * 200 + b"\r\n", 431,
+     "HEADER_FIELDS_TOO_LARGE"),
+])
+def test_requests_the_http_parser_refuses_get_problem_json(live: tuple[Deployment, dict[str, Any]], raw: bytes,
+                                                            status: int, code: str) -> None:
+    """Gunicorn's parser answers these before the application runs; they are problems too, never HTML pages."""
+    deployment, _ = live
+    with socket.create_connection(("127.0.0.1", deployment.server.port), timeout=30) as sock:
+        sock.sendall(raw)
+        line, headers, body = read_answer(sock)
+    assert line.startswith(f"HTTP/1.1 {status}".encode()), (line, body)
+    assert headers["content-type"] == "application/problem+json", (headers, body)
+    problem = json.loads(body)
+    assert (problem["status"], problem["code"]) == (status, code), problem
+    assert problem["type"] == f"https://chopmark.dev/problems#{code}" and problem["detail"], problem
