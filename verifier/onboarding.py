@@ -52,6 +52,8 @@ NS_DECISION = "onboarding-decision"
 NS_SELLER = "seller"
 NS_ACCOUNT = "seller-account"
 NS_DERIVED = "seller-derived"
+#: Seller credentials whose suspension was set by following their identity credential (not by the site).
+NS_FOLLOWED = "seller-followed-suspension"
 DECISION_TTL = 7 * 86_400
 #: The newest derived seller credentials kept per source credential (each onboarding adds one).
 MAX_DERIVED = 1000
@@ -274,14 +276,20 @@ class Onboarding:
                              seller["credentialId"], credential_id, purpose, exc.instance_code, exc.detail)
 
     def _set_status(self, site: str, credential_id: str, purpose: str, value: bool) -> None:
-        """Set ``purpose`` of a seller credential ``site`` issued, when it has such an entry."""
+        """Give a seller credential ``site`` issued its identity's ``purpose`` bit, when it has such an entry.
+        A suspension is lifted only when following the identity set it: one the site set itself stays."""
         if not value and purpose == "revocation":
             return  # revocation is permanent (Bitstring Status List 1.0 §2.1)
         issued = self._issuance.record(credential_id)
-        if any(s["purpose"] == purpose for s in issued["status"]):
-            actor = Client(id="onboarding", issuer=site, scopes=frozenset({"status"}))
-            self._issuance.update_status(actor, {"credentialId": credential_id, "status": value,
-                                                 "credentialStatus": {"statusPurpose": purpose}})
+        if not any(s["purpose"] == purpose for s in issued["status"]):
+            return
+        if purpose == "suspension" and not value and not self._store.delete(NS_FOLLOWED, credential_id):
+            return  # not suspended by following the identity: the site's own decision
+        actor = Client(id="onboarding", issuer=site, scopes=frozenset({"status"}))
+        answer = self._issuance.update_status(actor, {"credentialId": credential_id, "status": value,
+                                                      "credentialStatus": {"statusPurpose": purpose}})
+        if purpose == "suspension" and value and not answer.get("previous"):
+            self._store.put(NS_FOLLOWED, credential_id, b"1")  # set by following: lifted when the identity is
 
 
 def _identity_status(relied: Any, checker: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]

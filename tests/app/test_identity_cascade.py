@@ -98,3 +98,18 @@ def test_a_recheck_never_undoes_a_site_revocation(ecosystem: Ecosystem, tmp_path
     recheck = ecosystem.recheck("site-a", decision["sellerAccountId"])
     assert recheck.status == 200 and recheck.json["decision"] == "accepted", recheck.json
     assert verify(ecosystem, seller) == (False, ["REVOKED"])
+
+
+def test_resuming_the_identity_keeps_a_suspension_the_site_set_itself(ecosystem: Ecosystem, tmp_path: Path) -> None:
+    """site-a suspends its seller credential on its own (say, for a fraud inquiry). The authority's suspension
+    and resumption of the identity must not lift it; the other sites' seller credentials resume."""
+    identity, sellers = onboard_everywhere(ecosystem, tmp_path)
+    own = post(f"{ecosystem.url}/credentials/status", {"credentialId": sellers["site-a"]["id"], "status": True,
+                                                       "credentialStatus": {"statusPurpose": "suspension"}},
+               token=ecosystem.tokens["site-a"])
+    assert own.status == 200, own.json
+    ecosystem.set_status(identity["id"], "suspension", True)
+    ecosystem.set_status(identity["id"], "suspension", False)
+    assert verify(ecosystem, sellers["site-a"]) == (False, ["SUSPENDED"])
+    for site in ("site-b", "site-c"):
+        assert verify(ecosystem, sellers[site]) == (True, []), site
