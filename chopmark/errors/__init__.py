@@ -59,6 +59,7 @@ from chopmark.errors.kernel import (
     UnknownContextError,
     UsageError,
 )
+from chopmark.errors.provenance import Gs1Error
 from chopmark.errors.service import (
     BadRequest,
     ConfigurationError,
@@ -104,6 +105,7 @@ __all__ = [
     "FetchError",
     "Forbidden",
     "Gone",
+    "Gs1Error",
     "InvalidChallengeError",
     "InvalidControllerDocumentError",
     "InvalidDidError",
