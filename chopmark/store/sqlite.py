@@ -145,7 +145,7 @@ class SQLiteStore:
                                check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._switch_to_wal(conn)
             if str(mode).lower() != "wal":
                 raise StoreUnavailable(f"SQLite store {self.path} cannot use WAL mode (got {mode!r})")
             conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -154,6 +154,21 @@ class SQLiteStore:
             conn.close()
             raise
         return conn
+
+    def _switch_to_wal(self, conn: sqlite3.Connection) -> str:
+        """``PRAGMA journal_mode = WAL``, retried until the busy timeout: while another connection opens the same
+        new file (WAL recovery, its own mode switch) SQLite can answer "database is locked" at once, without
+        calling the busy handler, so many workers starting on a new data directory could fail."""
+        deadline = time.monotonic() + self._busy_ms / 1000
+        delay = 0.002
+        while True:
+            try:
+                return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         with self._lock:
