@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/onboarding.py
 	$(PY) bench/evidence.py
 	$(PY) bench/slowclients.py
+	$(PY) bench/labels.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KERNEL = ROOT / "chopmark"
 
 #: The kernel's packages and their layers: a module may import its own package or a package of a lower layer.
-LAYERS = {"errors": 0, "codecs": 1, "gs1": 1, "keys": 2, "jsonld": 3, "dids": 4, "integrity": 5, "vc": 6,
+LAYERS = {"errors": 0, "codecs": 1, "gs1": 1, "labels": 1, "keys": 2, "jsonld": 3, "dids": 4, "integrity": 5, "vc": 6,
           "tlog": 7, "vocab": 7, "trust": 8, "ranking": 8}
 #: The seams of ``chopmark/`` and what each may import besides the kernel.
 SEAMS: dict[str, frozenset[str]] = {

@@ -59,7 +59,7 @@ from chopmark.errors.kernel import (
     UnknownContextError,
     UsageError,
 )
-from chopmark.errors.provenance import Gs1Error
+from chopmark.errors.provenance import Gs1Error, LabelError
 from chopmark.errors.service import (
     BadRequest,
     ConfigurationError,
@@ -119,6 +119,7 @@ __all__ = [
     "InvalidVerificationMethodError",
     "JsonError",
     "KeyFormatError",
+    "LabelError",
     "MalformedProofError",
     "MalformedValueError",
     "MethodNotAllowed",

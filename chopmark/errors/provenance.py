@@ -13,3 +13,13 @@ class Gs1Error(ChopmarkError):
     title = "Invalid GS1 identifier"
     code = "INVALID_GS1_IDENTIFIER"
     status = 400
+
+
+class LabelError(ChopmarkError):
+    """A QR label could not be made: ``LABEL_TOO_LONG`` (the data does not fit a QR symbol at that error
+    correction level), ``BAD_LABEL_OPTION`` (an unknown error correction level, a scale out of range)."""
+
+    type = CHOPMARK + "LABEL_ERROR"
+    title = "Label refused"
+    code = "LABEL_ERROR"
+    status = 422
