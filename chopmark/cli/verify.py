@@ -29,7 +29,6 @@ from chopmark.errors import (
     DidNotFoundError,
     FetchError,
     StatusRetrievalError,
-    StatusVerificationError,
 )
 from chopmark.integrity.suites import SUITES
 from chopmark.jsonld import DocumentLoader
@@ -37,7 +36,6 @@ from chopmark.jsonld.values import as_list
 from chopmark.net.fetch import SafeFetcher, is_loopback
 from chopmark.vc import statuslist
 from chopmark.vc.credentials import StatusChecker, verify_credential
-from chopmark.vc.datamodel import issuer_id
 from chopmark.vc.presentations import verify_presentation
 from chopmark.vc.results import VerificationResult
 
@@ -120,13 +118,11 @@ def status_checker(sources: Sources, *, resolver: Resolver, loader: DocumentLoad
             # §3.2 step 4: the status list credential's proofs and validity period are verified like any other
             result = verify_credential(document, resolver=resolver, now=now, loader=loader,
                                        accepted_suites=accepted_suites)
-            if not result.verified:
-                codes = ", ".join(dict.fromkeys(p.code for p in result.problems))
-                raise StatusVerificationError(f"the status list credential {url} does not verify ({codes})")
+            codes = [] if result.verified else [p.code for p in result.problems] or ["NOT_VERIFIED"]
+            statuslist.require_list_verified(url, codes)
             verified[url] = document
         # Chopmark policy (as the verifier service): a list counts only when the credential's issuer issued it
-        if issuer_id(verified[url]) != issuer_id(credential):
-            raise StatusVerificationError(f"the status list {url} was issued by another issuer than the credential")
+        statuslist.require_list_issuer(url, verified[url], credential)
         return verified[url]
 
     def check(entry: Mapping[str, Any], credential: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
@@ -32,7 +32,7 @@ from chopmark.errors import (
     UsageError,
 )
 from chopmark.jsonld.values import as_list
-from chopmark.vc.datamodel import is_url
+from chopmark.vc.datamodel import is_url, issuer_id
 from chopmark.vc.permutation import IndexPermutation as IndexPermutation  # re-exported
 
 if TYPE_CHECKING:
@@ -339,6 +339,21 @@ def evaluate(entry: ParsedEntry, list_credential: Mapping[str, Any], *, now: dat
 
 _FAILING = {"revocation": "REVOKED", "suspension": "SUSPENDED"}
 _INFORMATIVE = frozenset({"refresh", "message"})  # §2.1: refresh does not invalidate; message is informative
+
+
+def require_list_verified(url: str, problem_codes: Sequence[str]) -> None:
+    """Bitstring Status List §3.2 step 4: the status list credential at ``url`` verifies itself (proofs and
+    validity period), i.e. its verification gave no ``problem_codes``; else ``StatusVerificationError``."""
+    if problem_codes:
+        codes = ", ".join(dict.fromkeys(problem_codes))
+        raise StatusVerificationError(f"the status list credential {url} does not verify ({codes})")
+
+
+def require_list_issuer(url: str, list_credential: Mapping[str, Any], credential: Mapping[str, Any]) -> None:
+    """Chopmark policy, for every verifier here: a status list counts only when the credential's own issuer
+    issued it; else ``StatusVerificationError`` naming the list."""
+    if issuer_id(list_credential) != issuer_id(credential):
+        raise StatusVerificationError(f"the status list {url} was issued by another issuer than the credential")
 
 
 def status_checker(fetch: Callable[[str], Mapping[str, Any]], *, now: datetime | None = None,
