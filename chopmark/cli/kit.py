@@ -50,11 +50,16 @@ def load_settings(store_url: str | None, data_dir: str | None, public_url: str |
     if not recorded_url or public_url_is_explicit(public_url):
         return settings
     recorded = recorded_public_url(settings)
-    if recorded is None or recorded == settings.public_url:
+    return settings if recorded is None else with_public_url(settings, recorded)
+
+
+def with_public_url(settings: Settings, public_url: str) -> Settings:
+    """``settings`` serving ``public_url`` (validated again: the URL rules depend on it)."""
+    if public_url == settings.public_url:
         return settings
-    kept = dataclasses.replace(settings, public_url=recorded)
-    kept.validate()
-    return kept
+    changed = dataclasses.replace(settings, public_url=public_url)
+    changed.validate()
+    return changed
 
 
 def public_url_is_explicit(public_url: str | None) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import click
@@ -17,6 +16,7 @@ from chopmark.cli.kit import (
     load_settings,
     public_url_is_explicit,
     store_options,
+    with_public_url,
 )
 from chopmark.store import describe_store, open_store
 from chopmark.web.settings import Settings
@@ -40,7 +40,7 @@ def serve(host: str | None, port: int | None, workers: int | None, seed_demo: bo
     settings = load_settings(store_url, data_dir, public_url, host=host, port=port, workers=workers,
                              seed_demo=seed_demo, recorded_url=False)
     check_port_free(settings.host, settings.port)
-    settings = recorded_public_url(settings, explicit=public_url_is_explicit(public_url))
+    settings = settle_public_url(settings, explicit=public_url_is_explicit(public_url))
     registry = open_registry(settings)
     registry.store.ping()
     warning = getattr(registry.store, "durability_warning", lambda: None)()
@@ -56,7 +56,7 @@ def serve(host: str | None, port: int | None, workers: int | None, seed_demo: bo
     run(settings, create_app)
 
 
-def recorded_public_url(settings: Settings, *, explicit: bool) -> Settings:
+def settle_public_url(settings: Settings, *, explicit: bool) -> Settings:
     """The settings with the public URL the store's identities were made under (every did:web and status list
     URL depends on it). The first start records it in the store. Later, a public URL given explicitly
     (``--public-url``, ``CHOPMARK_PUBLIC_URL``) replaces the record, with a warning; one merely derived from
@@ -79,9 +79,7 @@ def recorded_public_url(settings: Settings, *, explicit: bool) -> Settings:
     click.echo(f"chopmark: warning: keeping the public URL {recorded} recorded in this store (its did:web "
                f"identifiers depend on it), not {settings.public_url}; to change it, pass --public-url URL "
                "(or CHOPMARK_PUBLIC_URL): identifiers made under the old URL then no longer resolve", err=True)
-    kept = dataclasses.replace(settings, public_url=recorded)
-    kept.validate()
-    return kept
+    return with_public_url(settings, recorded)
 
 
 def _bind(settings: Settings) -> str:
