@@ -201,13 +201,19 @@ def python_run(url: str, bodies: Sequence[bytes | None], token: str | None, requ
         with lock:
             latencies.extend(mine)
 
+    elapsed = run_threads(worker, concurrency)
+    return from_latencies(latencies, elapsed, errors[0]), replies
+
+
+def run_threads(worker: Callable[[], None], concurrency: int) -> float:
+    """Run ``worker`` in ``concurrency`` threads at once; the seconds until the last one ends."""
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return from_latencies(latencies, time.perf_counter() - started, errors[0]), replies
+    return time.perf_counter() - started
 
 
 # --- the server --------------------------------------------------------------------------------------------

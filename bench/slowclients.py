@@ -38,7 +38,7 @@ from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _http_load import Server, Stats, from_latencies, median_stats, on_each_store  # noqa: E402
+from _http_load import Server, Stats, from_latencies, median_stats, on_each_store, run_threads  # noqa: E402
 
 GOAL_P99_MS = 1000.0
 UNSIGNED = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
@@ -134,13 +134,7 @@ def timed_run(port: int, path: str, body: bytes | None, requests: int, concurren
                 latencies.append(min(time.perf_counter() - t0, timeout))
                 errors[0] += not ok
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return from_latencies(latencies, time.perf_counter() - started, errors[0])
+    return from_latencies(latencies, run_threads(worker, concurrency), errors[0])
 
 
 def measure(port: int, verify_body: bytes, args: argparse.Namespace) -> dict[str, Stats]:

@@ -17,7 +17,7 @@ from chopmark.dids import did_key_signer
 from chopmark.keys import KeyPair, KeyType, Signer
 from chopmark.vc.presentations import create_presentation, sign_presentation
 from chopmark.vocab import CONTEXT_URL
-from tests.support.live import LiveServer, Reply, post, redis_prefix
+from tests.support.live import LiveServer, Reply, backend_store, post
 from wallet.client import WalletClient
 from wallet.core import Wallet
 from wallet.demo import demo_application
@@ -95,11 +95,7 @@ def backend_ecosystem(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
     """For a module fixture parametrized over ``BACKENDS``: a seeded server on SQLite, or on Redis under a fresh
     prefix."""
     data_dir = tmp_path_factory.mktemp(f"{label}-{request.param}")
-    if request.param == "sqlite":
-        with seeded_server(data_dir) as eco:
-            yield eco
-        return
-    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, seeded_server(data_dir, store) as eco:
+    with backend_store(request) as store, seeded_server(data_dir, store) as eco:
         yield eco
 
 

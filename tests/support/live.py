@@ -359,13 +359,20 @@ BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
 
 
 @contextmanager
+def backend_store(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The store of the backend ``request.param`` names: None for SQLite (the server's data directory), or a
+    Redis URL under a fresh prefix whose keys are deleted afterwards."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with redis_prefix(request.getfixturevalue("redis_base_url")) as store:
+        yield store
+
+
+@contextmanager
 def backend_deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                        label: str) -> Iterator[Deployment]:
     """A deployed server on the backend of ``request.param`` (SQLite, or Redis under a fresh prefix)."""
     data_dir = tmp_path_factory.mktemp(f"{label}-{request.param}")
-    if request.param == "sqlite":
-        with deployed(data_dir) as deployment:
-            yield deployment
-        return
-    with redis_prefix(request.getfixturevalue("redis_base_url")) as store, deployed(data_dir, store) as deployment:
+    with backend_store(request) as store, deployed(data_dir, store) as deployment:
         yield deployment
